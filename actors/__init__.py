@@ -1,0 +1,1 @@
+"""A small, generic actor runtime on anyio."""

@@ -1,0 +1,1 @@
+"""AudioGrab: grab, convert and transcribe audio and video."""

@@ -1,0 +1,123 @@
+"""Settings: one msgspec Struct, read from `AUDIOGRAB_*` variables and an optional TOML file.
+
+Precedence: explicit keyword overrides, then environment variables, then the TOML file named by
+`AUDIOGRAB_CONFIG`, then defaults. Empty strings count as unset. Invalid values stop the start
+with a message that names the setting.
+"""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+ENV_PREFIX = "AUDIOGRAB_"
+CONFIG_ENV = "AUDIOGRAB_CONFIG"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "audiograb"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every setting of AudioGrab, with its default. Env var: `AUDIOGRAB_<NAME>` upper-cased."""
+
+    data_dir: Path = msgspec.field(default_factory=_default_data_dir)
+    """Where the job database and per-job work folders live."""
+
+    output_dir: Path | None = None
+    """Where finished files are kept; defaults to `<data_dir>/output`."""
+
+    max_concurrent_jobs: int = 3
+    """How many jobs download or convert at the same time."""
+
+    ffmpeg_path: str | None = None
+    """FFmpeg binary; default: `ffmpeg` on PATH, else the one from the imageio-ffmpeg wheel."""
+
+    download_retries: int = 10
+    """Retries of a failed HTTP request (yt-dlp `retries`; its CLI default)."""
+
+    fragment_retries: int = 10
+    """Retries of a failed HLS/DASH fragment (yt-dlp `fragment_retries`)."""
+
+    socket_timeout: float = 20.0
+    """Seconds without data before a connection counts as failed."""
+
+    progress_interval: float = 0.25
+    """Minimum seconds between two progress events of one job."""
+
+    allow_private_networks: bool = False
+    """Let downloads reach private, loopback and link-local addresses (home use, tests)."""
+
+    cookies_file: Path | None = None
+    """A Netscape cookies.txt passed to extractors for private or age-restricted media."""
+
+    @property
+    def output_root(self) -> Path:
+        """The folder finished files go to."""
+        return self.output_dir or self.data_dir / "output"
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite job database."""
+        return self.data_dir / "audiograb.sqlite3"
+
+    @property
+    def work_root(self) -> Path:
+        """Per-job temporary folders live below this."""
+        return self.data_dir / "work"
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names it."""
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, str]:
+    fields = {name.upper(): name for name in Settings.__struct_fields__}
+    values: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and value.strip() != "":
+            name = fields.get(key[len(ENV_PREFIX) :])
+            if name is not None:
+                values[name] = value
+    return values
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise SettingsError(f"cannot read config file {path}: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"config file {path} is not valid TOML: {error}") from error
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment, the optional TOML file and explicit overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = env.get(CONFIG_ENV, "").strip()
+    if config_file:
+        values.update(_file_values(Path(config_file)))
+    values.update(_env_values(env))
+    values.update({k: v for k, v in overrides.items() if v is not None and v != ""})
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(error)) from error
+
+
+def _explain(error: msgspec.ValidationError) -> str:
+    """Turn msgspec's `... - at `$.name`` into a message that names the env var too."""
+    text = str(error)
+    marker = "at `$."
+    if marker in text:
+        field = text.split(marker, 1)[1].split("`", 1)[0].split(".")[0].split("[")[0]
+        reason = text.split(" - at ", 1)[0]
+        return f"invalid setting {field} ({ENV_PREFIX}{field.upper()}): {reason}"
+    return f"invalid settings: {text}"

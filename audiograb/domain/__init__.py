@@ -1,0 +1,53 @@
+"""Pure data of AudioGrab: ids, jobs and their state machine, media, events and typed errors.
+
+Nothing here does I/O; every other layer may import it.
+"""
+
+from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
+from audiograb.domain.events import (
+    ConversionProgressed,
+    DownloadProgressed,
+    JobCancelled,
+    JobCompleted,
+    JobEvent,
+    JobFailed,
+    JobStateChanged,
+    JobSubmitted,
+    MediaResolved,
+    decode_event,
+    encode_event,
+    event_to_builtins,
+    is_terminal,
+)
+from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+from audiograb.domain.job import Job, JobRequest, JobState, MediaInfo, new_job_id
+from audiograb.domain.progress import ConversionProgress, DownloadProgress
+
+__all__ = [
+    "AudioFormat",
+    "AudiograbError",
+    "ConversionProgress",
+    "ConversionProgressed",
+    "DownloadProgress",
+    "DownloadProgressed",
+    "ErrorCode",
+    "Job",
+    "JobCancelled",
+    "JobCompleted",
+    "JobError",
+    "JobEvent",
+    "JobFailed",
+    "JobRequest",
+    "JobState",
+    "JobStateChanged",
+    "JobSubmitted",
+    "MediaInfo",
+    "MediaKind",
+    "MediaResolved",
+    "Quality",
+    "decode_event",
+    "encode_event",
+    "event_to_builtins",
+    "is_terminal",
+    "new_job_id",
+]

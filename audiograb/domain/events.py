@@ -1,0 +1,107 @@
+"""Events: what happened to a job, past tense, one wire format for SSE, WebSocket and bot.
+
+Every event carries the job id, a wall-clock time and `seq`, its position in the append-only
+event log (0 until the journal records it). The `type` tag is stable and dotted.
+"""
+
+import time
+from typing import Any
+
+import msgspec
+
+from audiograb.domain.errors import JobError
+from audiograb.domain.job import JobRequest, JobState, MediaInfo
+from audiograb.domain.progress import ConversionProgress, DownloadProgress
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    job_id: str
+    seq: int = 0
+    at: float = msgspec.field(default_factory=time.time)
+
+
+class JobSubmitted(_Event, frozen=True, kw_only=True, tag="job.submitted"):
+    """A job was accepted and queued."""
+
+    request: JobRequest
+    platform: str
+
+
+class JobStateChanged(_Event, frozen=True, kw_only=True, tag="job.state"):
+    """A job moved to a non-terminal state (terminal states have their own events)."""
+
+    state: JobState
+    previous: JobState
+
+
+class MediaResolved(_Event, frozen=True, kw_only=True, tag="job.media"):
+    """We learnt the media's title, uploader, duration and so on."""
+
+    media: MediaInfo
+
+
+class DownloadProgressed(_Event, frozen=True, kw_only=True, tag="download.progress"):
+    """Bytes arrived."""
+
+    progress: DownloadProgress
+
+
+class ConversionProgressed(_Event, frozen=True, kw_only=True, tag="convert.progress"):
+    """FFmpeg wrote more of the output."""
+
+    progress: ConversionProgress
+
+
+class JobCompleted(_Event, frozen=True, kw_only=True, tag="job.completed"):
+    """The job finished; its file is ready."""
+
+    output_path: str
+    size_bytes: int
+    duration: float | None = None
+
+
+class JobFailed(_Event, frozen=True, kw_only=True, tag="job.failed"):
+    """The job stopped with an error."""
+
+    error: JobError
+
+
+class JobCancelled(_Event, frozen=True, kw_only=True, tag="job.cancelled"):
+    """The job was cancelled by a user."""
+
+
+JobEvent = (
+    JobSubmitted
+    | JobStateChanged
+    | MediaResolved
+    | DownloadProgressed
+    | ConversionProgressed
+    | JobCompleted
+    | JobFailed
+    | JobCancelled
+)
+TERMINAL_EVENTS = (JobCompleted, JobFailed, JobCancelled)
+
+_encoder = msgspec.json.Encoder()
+_decoder: msgspec.json.Decoder[JobEvent] = msgspec.json.Decoder(JobEvent)
+
+
+def encode_event(event: JobEvent) -> bytes:
+    """Encode an event as JSON with its `type` tag."""
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes | str) -> JobEvent:
+    """Decode JSON produced by `encode_event`."""
+    return _decoder.decode(data)
+
+
+def event_to_builtins(event: JobEvent) -> dict[str, Any]:
+    """Return the event as plain dicts and lists, tag included."""
+    result: dict[str, Any] = msgspec.to_builtins(event)
+    return result
+
+
+def is_terminal(event: JobEvent) -> bool:
+    """Whether this event ends its job's stream."""
+    return isinstance(event, TERMINAL_EVENTS)

@@ -1,0 +1,103 @@
+"""Jobs: what was asked, where the work stands, and the legal moves between states."""
+
+import time
+import uuid
+from enum import StrEnum
+
+import msgspec
+
+from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
+from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+
+
+def new_job_id() -> str:
+    """Return a fresh, URL-safe, unguessable job id."""
+    return uuid.uuid4().hex
+
+
+class JobState(StrEnum):
+    """Where a job is in its lifecycle."""
+
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    CONVERTING = "converting"
+    TRANSCRIBING = "transcribing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        """A terminal job does no more work unless it is retried."""
+        return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
+
+    def can_move_to(self, target: "JobState") -> bool:
+        """Whether the state machine allows `self -> target`."""
+        return target in _TRANSITIONS[self]
+
+    def check_move_to(self, target: "JobState") -> None:
+        """Raise `invalid_state` unless `self -> target` is allowed."""
+        if not self.can_move_to(target):
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, f"a {self.value} job cannot become {target.value}"
+            )
+
+
+_WORKING = (JobState.DOWNLOADING, JobState.CONVERTING, JobState.TRANSCRIBING)
+_ENDINGS = (JobState.FAILED, JobState.CANCELLED)
+# Any working state may go back to QUEUED: that is how an interrupted job is resumed.
+_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.QUEUED: frozenset({*_WORKING, *_ENDINGS}),
+    JobState.DOWNLOADING: frozenset(
+        {JobState.CONVERTING, JobState.TRANSCRIBING, JobState.QUEUED, *_ENDINGS}
+    ),
+    JobState.CONVERTING: frozenset(
+        {JobState.TRANSCRIBING, JobState.COMPLETED, JobState.QUEUED, *_ENDINGS}
+    ),
+    JobState.TRANSCRIBING: frozenset({JobState.COMPLETED, JobState.QUEUED, *_ENDINGS}),
+    JobState.COMPLETED: frozenset(),
+    JobState.FAILED: frozenset({JobState.QUEUED}),
+    JobState.CANCELLED: frozenset({JobState.QUEUED}),
+}
+
+
+class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What a user asked for. Never carries a server path or raw yt-dlp options."""
+
+    url: str
+    format: AudioFormat = AudioFormat.M4A
+    quality: Quality = Quality.HIGH
+    media: MediaKind = MediaKind.AUDIO
+    transcribe: bool = False
+    playlist: bool = False
+
+
+class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What we learnt about the media: the tags we write and what the faces show."""
+
+    title: str | None = None
+    uploader: str | None = None
+    date: str | None = None
+    description: str | None = None
+    duration: float | None = None
+    webpage_url: str | None = None
+    thumbnail: str | None = None
+    extractor: str | None = None
+    is_live: bool = False
+    filesize: int | None = None
+
+
+class Job(msgspec.Struct, frozen=True, kw_only=True):
+    """A job as stored. Change it with `msgspec.structs.replace`; the store keeps history."""
+
+    id: str
+    request: JobRequest
+    platform: str
+    state: JobState = JobState.QUEUED
+    created_at: float = msgspec.field(default_factory=time.time)
+    updated_at: float = msgspec.field(default_factory=time.time)
+    media: MediaInfo | None = None
+    download_path: str | None = None
+    output_path: str | None = None
+    error: JobError | None = None
+    attempts: int = 0
