@@ -52,8 +52,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     allow_private_networks: bool = False
     """Let downloads reach private, loopback and link-local addresses (home use, tests)."""
 
+    allow_networks: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) downloads may reach even when private, e.g. `10.0.0.5/32`."""
+
     cookies_file: Path | None = None
     """A Netscape cookies.txt passed to extractors for private or age-restricted media."""
+
+    host: str = "127.0.0.1"
+    """Address `audiograb serve` binds to; anything but loopback needs `api_keys`."""
+
+    port: int = 8000
+    """Port `audiograb serve` listens on."""
+
+    api_keys: tuple[str, ...] = ()
+    """Keys accepted by the API (`Authorization: Bearer` or `X-API-Key`); comma-separated."""
+
+    rate_limit_per_minute: int = 120
+    """Requests a minute allowed per API key (or client address without one)."""
+
+    max_request_bytes: int = 1_048_576
+    """Largest request body the API accepts (uploads have their own limit)."""
 
     @property
     def output_root(self) -> Path:
@@ -75,13 +93,24 @@ class SettingsError(ValueError):
     """A setting has an invalid value; the message names it."""
 
 
-def _env_values(environ: Mapping[str, str]) -> dict[str, str]:
+def _list_fields() -> frozenset[str]:
+    """Settings holding several values: their env vars are comma-separated."""
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    sequences = (msgspec.inspect.VarTupleType, msgspec.inspect.ListType)
+    return frozenset(f.name for f in info.fields if isinstance(f.type, sequences))
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
     fields = {name.upper(): name for name in Settings.__struct_fields__}
-    values: dict[str, str] = {}
+    lists = _list_fields()
+    values: dict[str, Any] = {}
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and value.strip() != "":
             name = fields.get(key[len(ENV_PREFIX) :])
-            if name is not None:
+            if name in lists:
+                values[name] = [item.strip() for item in value.split(",") if item.strip()]
+            elif name is not None:
                 values[name] = value
     return values
 

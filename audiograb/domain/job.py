@@ -97,6 +97,10 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     created_at: float = msgspec.field(default_factory=time.time)
     updated_at: float = msgspec.field(default_factory=time.time)
     media: MediaInfo | None = None
+    output_dir: str | None = None
+    """Folder chosen at submission for the finished file; None means the configured one."""
+    output_name: str | None = None
+    """Exact file name chosen at submission (the CLI's `-o file`); None names it after the title."""
     download_path: str | None = None
     output_path: str | None = None
     error: JobError | None = None

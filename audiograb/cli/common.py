@@ -1,0 +1,49 @@
+"""What every subcommand shares: settings, exit codes and turning errors into one line."""
+
+import sys
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import asyncclick as click
+
+from audiograb.config import Settings, SettingsError, load_settings
+from audiograb.domain import AudiograbError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print a one-line reason to stderr and exit non-zero."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def reports_errors(command: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Turn expected errors into a one-line message and a non-zero exit, never a traceback."""
+
+    @wraps(command)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await command(*args, **kwargs)
+        except AudiograbError as error:
+            fail(f"{error.message} [{error.code.value}]")
+        except SettingsError as error:
+            fail(str(error), EXIT_USAGE)
+
+    return wrapper
+
+
+def settings_of(ctx: click.Context, **overrides: Any) -> Settings:
+    """Settings from the environment plus the group's `--data-dir` and the command's options."""
+    data_dir: Path | None = ctx.find_root().params.get("data_dir")
+    try:
+        return load_settings(data_dir=data_dir, **overrides)
+    except SettingsError as error:
+        fail(str(error), EXIT_USAGE)

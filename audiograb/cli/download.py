@@ -1,0 +1,58 @@
+"""`audiograb download URL`: grab one URL to a file, with a live progress bar."""
+
+from pathlib import Path
+
+import asyncclick as click
+
+from audiograb.cli.common import fail, reports_errors, settings_of
+from audiograb.cli.follow import finish, follow
+from audiograb.domain import AudioFormat, JobRequest, MediaKind, Quality
+from audiograb.pipeline import open_audiograb
+
+FORMATS = [f.value for f in AudioFormat]
+QUALITIES = [q.value for q in Quality]
+
+
+def split_output(output: Path | None) -> tuple[Path, Path | None]:
+    """`-o` names a folder (existing, or written with a trailing slash) or a file."""
+    if output is None:
+        return Path.cwd(), None
+    if output.is_dir() or str(output).endswith(("/", "\\")):
+        return output, None
+    return output.parent if str(output.parent) else Path.cwd(), output
+
+
+@click.command("download")
+@click.argument("url")
+@click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default=None,
+              help="Output format (default m4a; mp4 with --video).")
+@click.option("-q", "--quality", type=click.Choice(QUALITIES), default=Quality.HIGH.value,
+              show_default=True, help="Bitrate preset: 64/128/192/320 kbps.")
+@click.option("--video", is_flag=True, help="Keep the video too (saved as mp4).")
+@click.option("--playlist", is_flag=True, help="Download a whole playlist when the URL names one.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Output file, or folder (default: the current folder).")
+@click.pass_context
+@reports_errors
+async def command(
+    ctx: click.Context,
+    url: str,
+    format_: str | None,
+    quality: str,
+    video: bool,
+    playlist: bool,
+    output: Path | None,
+) -> None:
+    """Download URL and save it as audio (or video with --video)."""
+    media = MediaKind.VIDEO if video else MediaKind.AUDIO
+    chosen = AudioFormat(format_ or (AudioFormat.MP4 if video else AudioFormat.M4A))
+    if video and chosen is not AudioFormat.MP4:
+        fail("video downloads are saved as mp4; drop -f or use -f mp4")
+    folder, dest = split_output(output)
+    settings = settings_of(ctx, output_dir=folder)
+    request = JobRequest(
+        url=url, format=chosen, quality=Quality(quality), media=media, playlist=playlist
+    )
+    async with open_audiograb(settings, resume=False) as ag:
+        job = await ag.submit(request, dest=dest)
+        finish(await follow(ag, job.id))

@@ -1,0 +1,123 @@
+"""A one-line live progress bar for the terminal, drawn from job events.
+
+Rendering is a pure function of the latest event, so it is tested without a terminal; the
+`ProgressLine` writer only handles redraws (carriage return on a TTY, one line a phase
+otherwise, so logs of a pipe stay readable).
+"""
+
+from typing import TextIO
+
+from audiograb.domain import (
+    ConversionProgress,
+    ConversionProgressed,
+    DownloadProgress,
+    DownloadProgressed,
+    JobEvent,
+    JobStateChanged,
+    MediaResolved,
+)
+
+BAR_WIDTH = 24
+
+
+def human_bytes(count: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_duration(seconds: float) -> str:
+    """75 -> '1:15', 3725 -> '1:02:05'."""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def bar(percent: float | None) -> str:
+    """A fixed-width bar; an unknown percent draws an empty bar."""
+    filled = round(BAR_WIDTH * min(max(percent or 0.0, 0.0), 100.0) / 100)
+    return "[" + "#" * filled + "-" * (BAR_WIDTH - filled) + "]"
+
+
+def describe_download(progress: DownloadProgress) -> str:
+    """Percent, bytes, speed, ETA, and fragments for HLS."""
+    parts = [bar(progress.percent)]
+    if progress.percent is not None:
+        parts.append(f"{progress.percent:5.1f}%")
+    done = human_bytes(progress.downloaded_bytes)
+    total = f" / {human_bytes(progress.total_bytes)}" if progress.total_bytes else ""
+    parts.append(done + total)
+    if progress.fragment_count:
+        parts.append(f"frag {progress.fragment_index or 0}/{progress.fragment_count}")
+    if progress.speed:
+        parts.append(f"{human_bytes(progress.speed)}/s")
+    if progress.eta is not None:
+        parts.append(f"ETA {human_duration(progress.eta)}")
+    elif progress.elapsed is not None and progress.percent is None:
+        parts.append(f"elapsed {human_duration(progress.elapsed)}")
+    return "downloading " + " ".join(parts)
+
+
+def describe_conversion(progress: ConversionProgress) -> str:
+    """Percent of the media written, and FFmpeg's speed."""
+    parts = [bar(progress.percent)]
+    if progress.percent is not None:
+        parts.append(f"{progress.percent:5.1f}%")
+    parts.append(human_duration(progress.out_seconds))
+    if progress.speed:
+        parts.append(f"{progress.speed:.1f}x")
+    return "converting  " + " ".join(parts)
+
+
+def describe(event: JobEvent) -> str | None:
+    """The status line for an event, or None when the event changes nothing on screen."""
+    if isinstance(event, DownloadProgressed):
+        return describe_download(event.progress)
+    if isinstance(event, ConversionProgressed):
+        return describe_conversion(event.progress)
+    if isinstance(event, JobStateChanged):
+        return f"{event.state.value}…"
+    if isinstance(event, MediaResolved) and event.media.title:
+        return f"found: {event.media.title}"
+    return None
+
+
+class ProgressLine:
+    """Redraws one status line on a terminal; prints one line a phase when piped."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._width = 0
+        self._phase = ""
+
+    def show(self, event: JobEvent) -> None:
+        """Draw the line for `event`, if it has one."""
+        text = describe(event)
+        if text is not None:
+            self._draw(text, phase=type(event).__name__ + text.split(" ", 1)[0])
+
+    def show_conversion(self, progress: ConversionProgress) -> None:
+        """Draw a conversion that runs outside a job (`audiograb convert`)."""
+        self._draw(describe_conversion(progress), phase="converting")
+
+    def _draw(self, text: str, phase: str) -> None:
+        if self._tty:
+            padding = " " * max(0, self._width - len(text))
+            self._stream.write("\r" + text + padding)
+            self._width = len(text)
+        elif phase != self._phase:
+            self._stream.write(text + "\n")
+        self._phase = phase
+        self._stream.flush()
+
+    def close(self) -> None:
+        """End the live line so later output starts on a fresh line."""
+        if self._tty and self._width:
+            self._stream.write("\n")
+            self._stream.flush()
+        self._width = 0

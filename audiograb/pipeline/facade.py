@@ -1,0 +1,216 @@
+"""`Audiograb`: the one object every face (library, CLI, API, bot) works through."""
+
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import msgspec
+
+from actors import ActorRef, Overflow, ThreadBridge, Topic
+from audiograb.config import Settings
+from audiograb.domain import (
+    AudioFormat,
+    AudiograbError,
+    ConversionProgress,
+    ErrorCode,
+    Job,
+    JobRequest,
+    JobState,
+    JobStateChanged,
+    JobSubmitted,
+    MediaKind,
+    Quality,
+    is_terminal,
+    new_job_id,
+)
+from audiograb.engines import netguard
+from audiograb.pipeline.asking import ask_cancellably
+from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
+from audiograb.pipeline.messages import Converted, Recorded, StartConversion
+from audiograb.pipeline.runner import JobRunner
+from audiograb.pipeline.scheduler import CancelJob, Enqueue, IsActive, SchedulerMessage
+from audiograb.pipeline.workspace import Workspace
+from audiograb.platforms import Platform, PlatformRegistry
+from audiograb.store import JobStore
+
+#: Seconds `cancel` waits for a running job to stop and record it.
+CANCEL_DEADLINE = 30.0
+
+
+class Audiograb:
+    """Submit, follow, cancel and retry jobs; convert files. Made by `open_audiograb`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: JobStore,
+        topic: Topic[Recorded],
+        registry: PlatformRegistry,
+        runner: JobRunner,
+        scheduler: ActorRef[SchedulerMessage],
+        converter: ActorRef[StartConversion],
+        bridge: ThreadBridge,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._topic = topic
+        self._registry = registry
+        self._runner = runner
+        self._scheduler = scheduler
+        self._converter = converter
+        self._bridge = bridge
+
+    async def submit(self, request: JobRequest, *, dest: Path | None = None) -> Job:
+        """Queue a download of `request.url`; returns the queued job at once.
+
+        `dest` (library and CLI only, never from the network) names the output file; without
+        it the file goes to the output folder, named after the media's title. A URL we cannot
+        handle raises `AudiograbError` here, before any job exists.
+        """
+        matched = self._registry.match(request.url, playlist=request.playlist)
+        policy = netguard.AddressPolicy(allow_private=self.settings.allow_private_networks)
+        await anyio.to_thread.run_sync(netguard.check_url, matched.url, policy)
+        folder = dest.parent if dest is not None else self.settings.output_root
+        job = Job(
+            id=new_job_id(),
+            request=msgspec.structs.replace(request, url=matched.url),
+            platform=matched.platform.id,
+            output_dir=str(folder.resolve()),
+            output_name=dest.name if dest is not None else None,
+        )
+        await self._runner.record(
+            JobSubmitted(job_id=job.id, request=job.request, platform=job.platform), job
+        )
+        await self._scheduler.tell(Enqueue(job=job))
+        return job
+
+    async def get(self, job_id: str) -> Job:
+        """The job as stored; `job_not_found` when there is none."""
+        job = await self._store.get_job(job_id)
+        if job is None:
+            raise AudiograbError(ErrorCode.JOB_NOT_FOUND, f"no job {job_id!r}")
+        return job
+
+    async def list(
+        self, *, states: Collection[JobState] | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Job]:
+        """Jobs, newest first, optionally only those in `states`."""
+        return await self._store.list_jobs(states=states, limit=limit, offset=offset)
+
+    async def count(self, *, states: Collection[JobState] | None = None) -> int:
+        """How many jobs `list` would page through."""
+        return await self._store.count_jobs(states=states)
+
+    async def cancel(self, job_id: str) -> Job:
+        """Stop a queued or running job, remove its partial files, and return it cancelled."""
+        job = await self.get(job_id)
+        if job.state.terminal:
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
+        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+            held = await self._scheduler.ask(
+                lambda reply: CancelJob(job_id=job_id, reply=reply)
+            )
+            if held:
+                with anyio.move_on_after(CANCEL_DEADLINE):
+                    async for _ in job_feed(self._store, live, job_id, 0):
+                        pass
+            else:  # left behind by a process that is gone: nothing runs it
+                await self._runner.cancel_orphan(job)
+        return await self.get(job_id)
+
+    async def retry(self, job_id: str) -> Job:
+        """Queue a failed, cancelled or interrupted job again; it keeps its id."""
+        job = await self.get(job_id)
+        if job.state is JobState.COMPLETED:
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} has completed")
+        if await self._active(job_id):
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is still running")
+        return await self._requeue(job)
+
+    async def resume_unfinished(self) -> list[Job]:
+        """Queue again every job a previous process left unfinished (called at start)."""
+        return [await self._requeue(job) for job in await self._store.unfinished_jobs()]
+
+    async def _requeue(self, job: Job) -> Job:
+        if job.state is not JobState.QUEUED:
+            fresh_start = job.state.terminal
+            queued = msgspec.structs.replace(
+                job,
+                state=JobState.QUEUED,
+                error=None,
+                attempts=job.attempts + 1 if fresh_start else job.attempts,
+                download_path=None if fresh_start else job.download_path,
+            )
+            await self._runner.record(
+                JobStateChanged(job_id=job.id, state=JobState.QUEUED, previous=job.state), queued
+            )
+            job = queued
+        await self._scheduler.tell(Enqueue(job=job))
+        return job
+
+    async def _active(self, job_id: str) -> bool:
+        return await self._scheduler.ask(lambda reply: IsActive(job_id=job_id, reply=reply))
+
+    @asynccontextmanager
+    async def subscribe(
+        self, job_id: str | None = None, *, after: int = 0
+    ) -> AsyncIterator[AsyncIterator[Recorded]]:
+        """Follow events live, after replaying those already stored.
+
+        With `job_id`: that job's events with `seq > after`, ending after its terminal event.
+        Without: every job's events with a log id above `after`, until shutdown.
+        """
+        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+            if job_id is None:
+                yield all_feed(self._store, live, after)
+            else:
+                await self.get(job_id)
+                yield job_feed(self._store, live, job_id, after)
+
+    async def wait(self, job_id: str) -> Job:
+        """Wait until the job has ended and return it."""
+        async with self.subscribe(job_id) as events:
+            async for recorded in events:
+                if is_terminal(recorded.event):
+                    break
+        return await self.get(job_id)
+
+    async def convert_file(
+        self,
+        source: Path,
+        dest: Path,
+        *,
+        format: AudioFormat,
+        quality: Quality = Quality.HIGH,
+        media: MediaKind = MediaKind.AUDIO,
+        on_progress: Callable[[ConversionProgress], None] | None = None,
+    ) -> Converted:
+        """Convert a local file outside any job (the CLI's `convert`)."""
+
+        def progressed(progress: ConversionProgress) -> None:
+            if on_progress is not None:
+                self._bridge.call_soon(on_progress, progress)
+
+        return await ask_cancellably(
+            self._converter,
+            lambda reply, cancel: StartConversion(
+                source=source,
+                dest=dest,
+                format=format,
+                quality=quality,
+                media=media,
+                tags={},
+                on_progress=progressed,
+                cancel=cancel,
+                reply=reply,
+            ),
+        )
+
+    def platforms(self) -> tuple[Platform, ...]:
+        """Every platform we know, with example URLs and availability."""
+        return self._registry.all()
+
+
+__all__ = ["Audiograb"]

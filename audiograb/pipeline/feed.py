@@ -1,0 +1,64 @@
+"""Event feeds: the live topic joined to the stored log, with no gap and no duplicate.
+
+A feed subscribes to the topic *before* reading the backlog from the store, then skips live
+events it has already yielded. A subscriber that falls behind is marked lagged by the topic
+(its buffer dropped) and simply re-reads the store from where it was: a slow client never
+slows the pipeline and never misses an event.
+"""
+
+from collections.abc import AsyncIterator
+
+from actors import Lagged, Subscription
+from audiograb.domain import is_terminal
+from audiograb.pipeline.messages import Recorded
+from audiograb.store import JobStore
+
+#: Live events buffered per subscriber before it is marked lagged and resyncs from the store.
+FEED_BUFFER = 1024
+
+
+async def job_feed(
+    store: JobStore, live: Subscription[Recorded], job_id: str, after_seq: int
+) -> AsyncIterator[Recorded]:
+    """Events of one job with `seq > after_seq`, ending after its terminal event."""
+    cursor = after_seq
+    while True:
+        for recorded in await store.events_after(job_id, cursor):
+            cursor = recorded.event.seq
+            yield recorded
+            if is_terminal(recorded.event):
+                return
+        job = await store.get_job(job_id)
+        if job is None or job.state.terminal:
+            return  # the terminal event was already behind the cursor
+        async for item in live:
+            if isinstance(item, Lagged):
+                break  # resync from the store
+            if item.event.job_id != job_id or item.event.seq <= cursor:
+                continue
+            cursor = item.event.seq
+            yield item
+            if is_terminal(item.event):
+                return
+        else:
+            return  # the topic closed: the instance is shutting down
+
+
+async def all_feed(
+    store: JobStore, live: Subscription[Recorded], after_id: int
+) -> AsyncIterator[Recorded]:
+    """Events of every job with a log id above `after_id`, until the topic closes."""
+    cursor = after_id
+    while True:
+        for recorded in await store.all_events_after(cursor):
+            cursor = recorded.id
+            yield recorded
+        async for item in live:
+            if isinstance(item, Lagged):
+                break
+            if item.id <= cursor:
+                continue
+            cursor = item.id
+            yield item
+        else:
+            return

@@ -1,0 +1,72 @@
+"""Commands the pipeline's actors exchange (imperative names; events are in `domain.events`).
+
+These never leave the process, so besides plain data they carry a `Reply` to answer on, the
+`threading.Event` that cancels the blocking work, and the callback that reports its progress.
+"""
+
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import msgspec
+
+from actors import Reply
+from audiograb.domain import (
+    AudioFormat,
+    ConversionProgress,
+    DownloadProgress,
+    Job,
+    JobEvent,
+    MediaKind,
+    Quality,
+)
+from audiograb.engines.ytdlp import DownloadOptions, DownloadResult
+
+
+class Recorded(msgspec.Struct, frozen=True, kw_only=True):
+    """An event as the journal stored it: `id` is its position in the log of all jobs."""
+
+    id: int
+    event: JobEvent
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """Append `event` to the job log (saving `job` in the same transaction), then publish it."""
+
+    event: JobEvent
+    job: Job | None = None
+    reply: Reply[Recorded] | None = None
+
+
+class StartDownload(msgspec.Struct, frozen=True, kw_only=True):
+    """Download `url` into `options.work_dir`; answer with the finished file."""
+
+    job_id: str
+    url: str
+    options: DownloadOptions
+    on_progress: Callable[[DownloadProgress], None]
+    cancel: threading.Event
+    reply: Reply[DownloadResult]
+
+
+class Converted(msgspec.Struct, frozen=True, kw_only=True):
+    """What a conversion produced."""
+
+    path: Path
+    size_bytes: int
+    duration: float | None
+    stream_copy: bool
+
+
+class StartConversion(msgspec.Struct, frozen=True, kw_only=True):
+    """Convert `source` into `dest`, copying streams whenever the codec already fits."""
+
+    source: Path
+    dest: Path
+    format: AudioFormat
+    quality: Quality
+    media: MediaKind
+    tags: Mapping[str, str]
+    on_progress: Callable[[ConversionProgress], None]
+    cancel: threading.Event
+    reply: Reply[Converted]

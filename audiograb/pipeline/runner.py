@@ -1,0 +1,243 @@
+"""One job's run, phase by phase: download, convert, complete (or fail, or be cancelled).
+
+The runner records each step through the journal before moving on, so a process killed at any
+point restarts the job from its last completed phase: a job whose download finished (its
+`download_path` still on disk) goes straight to conversion.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import msgspec
+
+from actors import ActorRef, Reply, ThreadBridge
+from audiograb.config import Settings
+from audiograb.domain import (
+    AudiograbError,
+    ConversionProgress,
+    ConversionProgressed,
+    DownloadProgress,
+    DownloadProgressed,
+    ErrorCode,
+    Job,
+    JobCancelled,
+    JobCompleted,
+    JobEvent,
+    JobFailed,
+    JobState,
+    JobStateChanged,
+    MediaResolved,
+)
+from audiograb.engines import ffmpeg, netguard, ytdlp
+from audiograb.pipeline.asking import ask_cancellably
+from audiograb.pipeline.messages import Converted, Record, StartConversion, StartDownload
+from audiograb.pipeline.workspace import Workspace
+from audiograb.platforms import PlatformRegistry
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+#: Seconds the last writes of a cancelled job may take.
+RECORD_DEADLINE = 15.0
+
+
+class Stages(msgspec.Struct, frozen=True, kw_only=True):
+    """The actors a job run talks to."""
+
+    journal: ActorRef[Record]
+    downloader: ActorRef[StartDownload]
+    converter: ActorRef[StartConversion]
+
+
+class JobRunner:
+    """Drives jobs through their phases; one instance serves every job of an `Audiograb`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        stages: Stages,
+        workspace: Workspace,
+        registry: PlatformRegistry,
+        bridge: ThreadBridge,
+    ) -> None:
+        self._settings = settings
+        self._stages = stages
+        self._workspace = workspace
+        self._registry = registry
+        self._bridge = bridge
+
+    async def record(self, event: JobEvent, job: Job | None = None) -> None:
+        """Store `event` (and `job` with it) before going on; survives cancellation."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(RECORD_DEADLINE):
+            await self._stages.journal.ask(
+                lambda reply: Record(event=event, job=job, reply=reply), timeout=None
+            )
+
+    async def run(self, job: Job, *, cancelled_by_user: Callable[[], bool]) -> Job:
+        """Run `job` to its end and return it in its final state.
+
+        On cancellation the job is marked cancelled (and its work folder removed) only when
+        `cancelled_by_user()` says so; a shutdown leaves it as it is, to resume next start.
+        """
+        run = _Run(job)
+        try:
+            await self._phases(run)
+        except AudiograbError as error:
+            await self._end(run, JobState.FAILED, error)
+        except anyio.get_cancelled_exc_class():
+            if cancelled_by_user():
+                await self._end(run, JobState.CANCELLED)
+            raise
+        except Exception as error:  # a bug must fail the job, not the scheduler
+            await self._end(run, JobState.FAILED, AudiograbError(ErrorCode.INTERNAL, repr(error)))
+        return run.job
+
+    async def cancel_orphan(self, job: Job) -> None:
+        """Mark cancelled a job that no process runs any more, and remove its work folder."""
+        await self._end(_Run(job), JobState.CANCELLED)
+
+    async def _phases(self, run: _Run) -> None:
+        if not _still_there(run.job.download_path):
+            await self._move(run, JobState.DOWNLOADING, download_path=None)
+            await self._download(run)
+        await self._move(run, JobState.CONVERTING)
+        await self._convert(run)
+
+    async def _move(self, run: _Run, state: JobState, **changes: object) -> None:
+        run.job.state.check_move_to(state)
+        previous = run.job.state
+        run.job = msgspec.structs.replace(run.job, state=state, **changes)
+        await self.record(
+            JobStateChanged(job_id=run.job.id, state=state, previous=previous), run.job
+        )
+
+    async def _download(self, run: _Run) -> None:
+        job = run.job
+        matched = self._registry.match(job.request.url, playlist=job.request.playlist)
+        options = ytdlp.DownloadOptions(
+            work_dir=self._workspace.job_dir(job.id),
+            media=job.request.media,
+            playlist=job.request.playlist,
+            retries=self._settings.download_retries,
+            fragment_retries=self._settings.fragment_retries,
+            socket_timeout=self._settings.socket_timeout,
+            cookies_file=str(self._settings.cookies_file) if self._settings.cookies_file else None,
+            progress_interval=self._settings.progress_interval,
+            address_policy=netguard.AddressPolicy(
+                allow_private=self._settings.allow_private_networks
+            ),
+            ffmpeg_location=ffmpeg.find_ffmpeg(self._settings.ffmpeg_path),
+            extra_params=matched.ytdlp_params,
+        )
+        result = await self._ask_stage(
+            run,
+            self._stages.downloader,
+            lambda reply, cancel: StartDownload(
+                job_id=job.id,
+                url=matched.url,
+                options=options,
+                on_progress=lambda p: self._offer(run, DownloadProgressed(job_id=job.id, progress=p)),
+                cancel=cancel,
+                reply=reply,
+            ),
+        )
+        run.job = msgspec.structs.replace(job, media=result.media, download_path=str(result.path))
+        await self.record(MediaResolved(job_id=job.id, media=result.media), run.job)
+
+    async def _convert(self, run: _Run) -> None:
+        job = run.job
+        request = job.request
+        converted: Converted = await self._ask_stage(
+            run,
+            self._stages.converter,
+            lambda reply, cancel: StartConversion(
+                source=Path(job.download_path or ""),
+                dest=self._destination(job),
+                format=request.format,
+                quality=request.quality,
+                media=request.media,
+                tags=ffmpeg.tags_for(job.media, request.url) if job.media else {},
+                on_progress=lambda p: self._offer(
+                    run, ConversionProgressed(job_id=job.id, progress=p)
+                ),
+                cancel=cancel,
+                reply=reply,
+            ),
+        )
+        run.job = msgspec.structs.replace(
+            job, state=JobState.COMPLETED, output_path=str(converted.path), error=None
+        )
+        completed = JobCompleted(
+            job_id=job.id,
+            output_path=str(converted.path),
+            size_bytes=converted.size_bytes,
+            duration=converted.duration,
+        )
+        await self.record(completed, run.job)
+        self._workspace.discard(job.id)
+
+    def _destination(self, job: Job) -> Path:
+        folder = Path(job.output_dir) if job.output_dir else None
+        if job.output_name:
+            return (folder or self._workspace.output_root) / job.output_name
+        title = job.media.title if job.media else None
+        return self._workspace.output_path(title, job.id, job.request.format.value, folder=folder)
+
+    async def _ask_stage(
+        self,
+        run: _Run,
+        stage: ActorRef[M],
+        make: Callable[[Reply[T], threading.Event], M],
+    ) -> T:
+        """Ask a stage for the phase's work, accepting its progress only while we wait.
+
+        So a late progress event never lands in the log after the phase's outcome.
+        """
+        run.progress_open = True
+        try:
+            return await ask_cancellably(stage, make)
+        finally:
+            run.progress_open = False
+
+    def _offer(self, run: _Run, event: JobEvent) -> None:
+        """Called from a worker thread: hand progress to the journal without ever waiting."""
+        self._bridge.call_soon(self._deliver_progress, run, event)
+
+    def _deliver_progress(self, run: _Run, event: JobEvent) -> None:
+        if run.progress_open:
+            self._stages.journal.try_tell(Record(event=event))
+
+    async def _end(
+        self, run: _Run, state: JobState, error: AudiograbError | None = None
+    ) -> None:
+        """Record a failed or cancelled end and remove the job's work folder."""
+        job = run.job
+        event: JobEvent
+        if error is not None:
+            run.job = msgspec.structs.replace(job, state=state, error=error.to_job_error())
+            event = JobFailed(job_id=job.id, error=error.to_job_error())
+        else:
+            run.job = msgspec.structs.replace(job, state=state)
+            event = JobCancelled(job_id=job.id)
+        await self.record(event, run.job)
+        self._workspace.discard(job.id)
+
+
+class _Run:
+    """The latest state of one running job, and whether its progress is still wanted."""
+
+    __slots__ = ("job", "progress_open")
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.progress_open = False
+
+
+def _still_there(path: str | None) -> bool:
+    return path is not None and Path(path).is_file()

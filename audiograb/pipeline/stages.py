@@ -1,0 +1,88 @@
+"""The downloader and converter actors: each runs its blocking engine in worker threads.
+
+A stage takes a `Start…` command, runs the work in a task of its own (so one actor serves many
+jobs at once, up to its capacity limiter) and answers on the command's reply. Cancelling is
+cooperative: the job sets the command's `cancel` event and the engine stops at its next check.
+"""
+
+from abc import abstractmethod
+from typing import Generic, Protocol, TypeVar
+
+import anyio
+
+from actors import Actor, Reply, run_in_thread
+from audiograb.engines import ffmpeg, ytdlp
+from audiograb.pipeline.messages import Converted, StartConversion, StartDownload
+
+T = TypeVar("T")
+
+
+class _Command(Protocol[T]):
+    @property
+    def reply(self) -> Reply[T]: ...
+
+
+C = TypeVar("C", bound=_Command[object])
+
+
+class StageActor(Actor[C], Generic[C, T]):
+    """Runs `work(command)` in a worker thread under the stage's limiter, then replies."""
+
+    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
+        self._limiter = limiter
+
+    async def receive(self, msg: C) -> None:
+        self.context.start_soon(self._serve, msg)
+
+    async def _serve(self, msg: C) -> None:
+        try:
+            result = await run_in_thread(lambda _token: self.work(msg), limiter=self._limiter)
+        except Exception as error:  # typed or not, the error belongs to the job that asked
+            msg.reply.set_exception(error)
+        else:
+            msg.reply.set_result(result)
+
+    @abstractmethod
+    def work(self, msg: C) -> T:
+        """The blocking work, run in a worker thread."""
+
+
+class Downloader(StageActor[StartDownload, ytdlp.DownloadResult]):
+    """Fetches media with yt-dlp, one `YoutubeDL` per job."""
+
+    def work(self, msg: StartDownload) -> ytdlp.DownloadResult:
+        return ytdlp.download(
+            msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel
+        )
+
+
+class Converter(StageActor[StartConversion, Converted]):
+    """Converts with FFmpeg, copying streams instead of re-encoding whenever they fit."""
+
+    def __init__(self, limiter: anyio.CapacityLimiter, ffmpeg_path: str | None) -> None:
+        super().__init__(limiter)
+        self._ffmpeg_path = ffmpeg_path
+
+    def work(self, msg: StartConversion) -> Converted:
+        binary = ffmpeg.find_ffmpeg(self._ffmpeg_path)
+        source = ffmpeg.probe(msg.source)
+        plan = ffmpeg.plan_conversion(
+            source, format=msg.format, quality=msg.quality, media=msg.media, tags=msg.tags
+        )
+        msg.dest.parent.mkdir(parents=True, exist_ok=True)
+        ffmpeg.convert(
+            msg.source,
+            msg.dest,
+            plan,
+            ffmpeg=binary,
+            duration=source.duration,
+            on_progress=msg.on_progress,
+            cancel=msg.cancel,
+        )
+        result = ffmpeg.probe(msg.dest)
+        return Converted(
+            path=msg.dest,
+            size_bytes=msg.dest.stat().st_size,
+            duration=result.duration,
+            stream_copy=plan.stream_copy,
+        )

@@ -1,0 +1,15 @@
+"""The composition root: the one place that puts the faces together.
+
+Edges never import each other; this package, above them all, adds the commands that need more
+than one of them (`audiograb serve` runs the API) to the CLI, and is the console entry point.
+"""
+
+from audiograb.cli import cli
+
+
+def main() -> None:
+    """Console-script entry point of `audiograb` and `xdownloader`."""
+    cli(_anyio_backend="asyncio")
+
+
+__all__ = ["main"]

@@ -1,0 +1,68 @@
+"""The progress line is a pure function of the latest event."""
+
+import io
+
+from audiograb.cli.progress import (
+    ProgressLine,
+    bar,
+    describe,
+    describe_download,
+    human_bytes,
+    human_duration,
+)
+from audiograb.domain import (
+    DownloadProgress,
+    DownloadProgressed,
+    JobState,
+    JobStateChanged,
+    MediaInfo,
+    MediaResolved,
+)
+
+
+def test_units_read_naturally() -> None:
+    assert human_bytes(512) == "512 B"
+    assert human_bytes(1536) == "1.5 KiB"
+    assert human_bytes(5 * 1024**3) == "5.0 GiB"
+    assert human_duration(75) == "1:15"
+    assert human_duration(3725) == "1:02:05"
+
+
+def test_bar_clamps_and_handles_unknown() -> None:
+    assert bar(None) == "[" + "-" * 24 + "]"
+    assert bar(150) == "[" + "#" * 24 + "]"
+    assert bar(50).count("#") == 12
+
+
+def test_hls_progress_shows_fragments_and_eta() -> None:
+    text = describe_download(
+        DownloadProgress(
+            downloaded_bytes=2048, percent=40.0, fragment_index=4, fragment_count=10, eta=30
+        )
+    )
+    assert "40.0%" in text
+    assert "frag 4/10" in text
+    assert "ETA 0:30" in text
+
+
+def test_live_download_shows_elapsed_time() -> None:
+    text = describe_download(DownloadProgress(downloaded_bytes=10_000, elapsed=65))
+    assert "elapsed 1:05" in text
+
+
+def test_events_without_anything_to_show_draw_nothing() -> None:
+    assert describe(MediaResolved(job_id="j", media=MediaInfo())) is None
+    changed = JobStateChanged(job_id="j", state=JobState.CONVERTING, previous=JobState.DOWNLOADING)
+    assert describe(changed) == "converting…"
+
+
+def test_piped_output_prints_one_line_per_phase() -> None:
+    stream = io.StringIO()
+    line = ProgressLine(stream)
+    for done in (10, 20, 30):
+        line.show(
+            DownloadProgressed(job_id="j", progress=DownloadProgress(downloaded_bytes=done))
+        )
+    line.close()
+    assert stream.getvalue().count("\n") == 1
+    assert "\r" not in stream.getvalue()
