@@ -73,6 +73,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_request_bytes: int = 1_048_576
     """Largest request body the API accepts (uploads have their own limit)."""
 
+    bot_token: str | None = None
+    """Telegram bot token from @BotFather; never logged."""
+
+    bot_allowed_ids: tuple[int, ...] = ()
+    """Telegram user and chat ids the bot serves; comma-separated. Empty: nobody."""
+
+    bot_api_base: str | None = None
+    """A local Bot API server (e.g. `http://127.0.0.1:8081`): lifts the upload limit to 2000 MB."""
+
+    bot_jobs_per_user: int = 2
+    """Jobs one Telegram user may have running at once."""
+
+    bot_webhook_secret: str | None = None
+    """Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` in webhook mode."""
+
+    public_url: str | None = None
+    """The API's public base URL, for links to files too large to send through Telegram."""
+
     @property
     def output_root(self) -> Path:
         """The folder finished files go to."""
@@ -136,9 +154,16 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     values.update(_env_values(env))
     values.update({k: v for k, v in overrides.items() if v is not None and v != ""})
     try:
-        return msgspec.convert(values, Settings, strict=False)
+        return msgspec.convert(values, Settings, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as error:
         raise SettingsError(_explain(error)) from error
+
+
+def _decode_path(kind: type, value: Any) -> Any:
+    """Let path settings be given as strings (env vars, TOML, keyword overrides)."""
+    if kind is Path and isinstance(value, str | Path):
+        return Path(value).expanduser()
+    raise NotImplementedError
 
 
 def _explain(error: msgspec.ValidationError) -> str:

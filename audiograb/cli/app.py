@@ -28,7 +28,8 @@ def _looks_like_url(text: str) -> bool:
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Job database and work folders (default: $AUDIOGRAB_DATA_DIR or ~/.local/share/audiograb).",
+    help="Job database and work folders "
+    "(default: $AUDIOGRAB_DATA_DIR or ~/.local/share/audiograb).",
 )
 @click.version_option(package_name="audiograb")
 async def cli(data_dir: Path | None) -> None:

@@ -36,6 +36,10 @@ def reports_errors(command: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[
             fail(f"{error.message} [{error.code.value}]")
         except SettingsError as error:
             fail(str(error), EXIT_USAGE)
+        except OSError as error:
+            fail(f"{error.strerror or error} ({error.filename or 'no file'})")
+        except Exception as error:  # a bug: still one line, with what to report
+            fail(f"internal error, please report it: {error!r} [internal]")
 
     return wrapper
 

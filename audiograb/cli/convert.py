@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+import anyio
 import asyncclick as click
 
 from audiograb.cli.common import fail, reports_errors, settings_of
@@ -12,6 +13,10 @@ from audiograb.domain import AudioFormat, ConversionProgress, MediaKind, Quality
 from audiograb.pipeline import open_audiograb
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
 def default_output(source: Path, target: AudioFormat) -> Path:
     """`space.m4a` -> `space.mp3`, beside the source."""
     return source.with_suffix(f".{target.value}")
@@ -19,13 +24,25 @@ def default_output(source: Path, target: AudioFormat) -> Path:
 
 @click.command("convert")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-f", "--format", "format_", type=click.Choice(FORMATS), required=True,
-              help="Target format.")
-@click.option("-q", "--quality", type=click.Choice(QUALITIES), default=Quality.HIGH.value,
-              show_default=True, help="Bitrate preset for lossy formats.")
+@click.option(
+    "-f", "--format", "format_", type=click.Choice(FORMATS), required=True, help="Target format."
+)
+@click.option(
+    "-q",
+    "--quality",
+    type=click.Choice(QUALITIES),
+    default=Quality.HIGH.value,
+    show_default=True,
+    help="Bitrate preset for lossy formats.",
+)
 @click.option("--video", is_flag=True, help="Keep the video stream (mp4 only).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Output file (default: FILE with the new extension).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output file (default: FILE with the new extension).",
+)
 @click.option("--delete-original", is_flag=True, help="Remove FILE after a successful conversion.")
 @click.pass_context
 @reports_errors
@@ -41,7 +58,7 @@ async def command(
     """Convert FILE to another format (m4a -> mp4 is a remux, not an encode)."""
     target = AudioFormat(format_)
     dest = output or default_output(file, target)
-    if dest.resolve() == file.resolve():
+    if _same_file(dest, file):
         fail(f"{dest} is the input file; choose another name with -o")
     line = ProgressLine(sys.stderr)
 
@@ -61,5 +78,5 @@ async def command(
         finally:
             line.close()
     if delete_original:
-        file.unlink()
+        await anyio.Path(file).unlink()
     print(dest)

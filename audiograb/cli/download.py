@@ -13,25 +13,43 @@ FORMATS = [f.value for f in AudioFormat]
 QUALITIES = [q.value for q in Quality]
 
 
-def split_output(output: Path | None) -> tuple[Path, Path | None]:
+def split_output(output: str | None) -> tuple[Path, Path | None]:
     """`-o` names a folder (existing, or written with a trailing slash) or a file."""
     if output is None:
         return Path.cwd(), None
-    if output.is_dir() or str(output).endswith(("/", "\\")):
-        return output, None
-    return output.parent if str(output.parent) else Path.cwd(), output
+    path = Path(output)
+    if output.endswith(("/", "\\")) or path.is_dir():
+        return path, None
+    return path.parent, path
 
 
 @click.command("download")
 @click.argument("url")
-@click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default=None,
-              help="Output format (default m4a; mp4 with --video).")
-@click.option("-q", "--quality", type=click.Choice(QUALITIES), default=Quality.HIGH.value,
-              show_default=True, help="Bitrate preset: 64/128/192/320 kbps.")
+@click.option(
+    "-f",
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default m4a; mp4 with --video).",
+)
+@click.option(
+    "-q",
+    "--quality",
+    type=click.Choice(QUALITIES),
+    default=Quality.HIGH.value,
+    show_default=True,
+    help="Bitrate preset: 64/128/192/320 kbps.",
+)
 @click.option("--video", is_flag=True, help="Keep the video too (saved as mp4).")
 @click.option("--playlist", is_flag=True, help="Download a whole playlist when the URL names one.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Output file, or folder (default: the current folder).")
+@click.option(
+    "-o",
+    "--output",
+    type=str,
+    default=None,
+    help="Output file, or folder (default: the current folder).",
+)
 @click.pass_context
 @reports_errors
 async def command(
@@ -41,7 +59,7 @@ async def command(
     quality: str,
     video: bool,
     playlist: bool,
-    output: Path | None,
+    output: str | None,
 ) -> None:
     """Download URL and save it as audio (or video with --video)."""
     media = MediaKind.VIDEO if video else MediaKind.AUDIO

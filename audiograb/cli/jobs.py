@@ -35,8 +35,13 @@ def details(job: Job) -> str:
 
 
 @click.group("jobs", invoke_without_command=True)
-@click.option("--state", "states", type=click.Choice(STATES), multiple=True,
-              help="Only jobs in this state (repeatable).")
+@click.option(
+    "--state",
+    "states",
+    type=click.Choice(STATES),
+    multiple=True,
+    help="Only jobs in this state (repeatable).",
+)
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.pass_context
 @reports_errors

@@ -1,8 +1,8 @@
 """The pipeline: actors that download, convert and schedule, behind the `Audiograb` facade.
 
-    async with open_audiograb(settings) as ag:
-        job = await ag.submit(JobRequest(url=...))
-        done = await ag.wait(job.id)
+async with open_audiograb(settings) as ag:
+    job = await ag.submit(JobRequest(url=...))
+    done = await ag.wait(job.id)
 """
 
 from audiograb.pipeline.facade import Audiograb
@@ -16,4 +16,11 @@ def supported_platforms() -> tuple[Platform, ...]:
     return default_registry().all()
 
 
-__all__ = ["Audiograb", "Converted", "Platform", "Recorded", "open_audiograb", "supported_platforms"]
+__all__ = [
+    "Audiograb",
+    "Converted",
+    "Platform",
+    "Recorded",
+    "open_audiograb",
+    "supported_platforms",
+]

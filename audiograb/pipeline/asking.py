@@ -15,9 +15,7 @@ M = TypeVar("M")
 STOP_DEADLINE = 15.0
 
 
-async def ask_cancellably(
-    stage: ActorRef[M], make: Callable[[Reply[T], threading.Event], M]
-) -> T:
+async def ask_cancellably(stage: ActorRef[M], make: Callable[[Reply[T], threading.Event], M]) -> T:
     """Send `make(reply, cancel)` to `stage` and wait for the answer.
 
     If the caller is cancelled meanwhile, the work's `cancel` event is set and the caller waits

@@ -1,5 +1,6 @@
 """`Audiograb`: the one object every face (library, CLI, API, bot) works through."""
 
+import builtins
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,9 +29,9 @@ from audiograb.engines import netguard
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
+from audiograb.pipeline.policy import address_policy
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import CancelJob, Enqueue, IsActive, SchedulerMessage
-from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import Platform, PlatformRegistry
 from audiograb.store import JobStore
 
@@ -70,7 +71,7 @@ class Audiograb:
         handle raises `AudiograbError` here, before any job exists.
         """
         matched = self._registry.match(request.url, playlist=request.playlist)
-        policy = netguard.AddressPolicy(allow_private=self.settings.allow_private_networks)
+        policy = address_policy(self.settings)
         await anyio.to_thread.run_sync(netguard.check_url, matched.url, policy)
         folder = dest.parent if dest is not None else self.settings.output_root
         job = Job(
@@ -95,7 +96,7 @@ class Audiograb:
 
     async def list(
         self, *, states: Collection[JobState] | None = None, limit: int = 50, offset: int = 0
-    ) -> list[Job]:
+    ) -> builtins.list[Job]:
         """Jobs, newest first, optionally only those in `states`."""
         return await self._store.list_jobs(states=states, limit=limit, offset=offset)
 
@@ -109,7 +110,7 @@ class Audiograb:
         if job.state.terminal:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
         with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
-            held = await self._scheduler.ask(
+            held: bool = await self._scheduler.ask(
                 lambda reply: CancelJob(job_id=job_id, reply=reply)
             )
             if held:
@@ -129,7 +130,7 @@ class Audiograb:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is still running")
         return await self._requeue(job)
 
-    async def resume_unfinished(self) -> list[Job]:
+    async def resume_unfinished(self) -> builtins.list[Job]:
         """Queue again every job a previous process left unfinished (called at start)."""
         return [await self._requeue(job) for job in await self._store.unfinished_jobs()]
 

@@ -22,8 +22,7 @@ class Journal(Actor[Record]):
         self._topic = topic
 
     async def receive(self, msg: Record) -> None:
-        stored = await self._store.append_event(msg.event, job=msg.job)
-        recorded = Recorded(id=stored.id, event=stored.event)
+        recorded = await self._store.append_event(msg.event, job=msg.job)
         self._topic.publish(recorded)
         if msg.reply is not None:
             msg.reply.set_result(recorded)

@@ -21,13 +21,11 @@ from audiograb.domain import (
     Quality,
 )
 from audiograb.engines.ytdlp import DownloadOptions, DownloadResult
+from audiograb.store import StoredEvent
 
-
-class Recorded(msgspec.Struct, frozen=True, kw_only=True):
-    """An event as the journal stored it: `id` is its position in the log of all jobs."""
-
-    id: int
-    event: JobEvent
+#: An event as the journal stored it: `.id` is its place in the log of all jobs, `.event.seq`
+#: its place in its job's log. What every subscriber receives.
+Recorded = StoredEvent
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,9 +19,7 @@ from actors import ActorRef, Reply, ThreadBridge
 from audiograb.config import Settings
 from audiograb.domain import (
     AudiograbError,
-    ConversionProgress,
     ConversionProgressed,
-    DownloadProgress,
     DownloadProgressed,
     ErrorCode,
     Job,
@@ -33,9 +31,10 @@ from audiograb.domain import (
     JobStateChanged,
     MediaResolved,
 )
-from audiograb.engines import ffmpeg, netguard, ytdlp
+from audiograb.engines import ffmpeg, ytdlp
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.messages import Converted, Record, StartConversion, StartDownload
+from audiograb.pipeline.policy import address_policy
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import PlatformRegistry
 
@@ -129,20 +128,20 @@ class JobRunner:
             socket_timeout=self._settings.socket_timeout,
             cookies_file=str(self._settings.cookies_file) if self._settings.cookies_file else None,
             progress_interval=self._settings.progress_interval,
-            address_policy=netguard.AddressPolicy(
-                allow_private=self._settings.allow_private_networks
-            ),
+            address_policy=address_policy(self._settings),
             ffmpeg_location=ffmpeg.find_ffmpeg(self._settings.ffmpeg_path),
             extra_params=matched.ytdlp_params,
         )
-        result = await self._ask_stage(
+        result: ytdlp.DownloadResult = await self._ask_stage(
             run,
             self._stages.downloader,
             lambda reply, cancel: StartDownload(
                 job_id=job.id,
                 url=matched.url,
                 options=options,
-                on_progress=lambda p: self._offer(run, DownloadProgressed(job_id=job.id, progress=p)),
+                on_progress=lambda p: self._offer(
+                    run, DownloadProgressed(job_id=job.id, progress=p)
+                ),
                 cancel=cancel,
                 reply=reply,
             ),
@@ -213,9 +212,7 @@ class JobRunner:
         if run.progress_open:
             self._stages.journal.try_tell(Record(event=event))
 
-    async def _end(
-        self, run: _Run, state: JobState, error: AudiograbError | None = None
-    ) -> None:
+    async def _end(self, run: _Run, state: JobState, error: AudiograbError | None = None) -> None:
         """Record a failed or cancelled end and remove the job's work folder."""
         job = run.job
         event: JobEvent

@@ -107,6 +107,4 @@ class Scheduler(Actor[SchedulerMessage]):
 def check_cancellable(job: Job) -> None:
     """Raise `invalid_state` for a job that has already ended."""
     if job.state.terminal:
-        raise AudiograbError(
-            ErrorCode.INVALID_STATE, f"job {job.id} is already {job.state.value}"
-        )
+        raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job.id} is already {job.state.value}")

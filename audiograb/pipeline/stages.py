@@ -6,7 +6,7 @@ cooperative: the job sets the command's `cancel` event and the engine stops at i
 """
 
 from abc import abstractmethod
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 
@@ -17,12 +17,14 @@ from audiograb.pipeline.messages import Converted, StartConversion, StartDownloa
 T = TypeVar("T")
 
 
-class _Command(Protocol[T]):
+class _Command(Protocol):
+    """A stage command: whatever it asks, it carries the reply to answer on."""
+
     @property
-    def reply(self) -> Reply[T]: ...
+    def reply(self) -> Reply[Any]: ...
 
 
-C = TypeVar("C", bound=_Command[object])
+C = TypeVar("C", bound=_Command)
 
 
 class StageActor(Actor[C], Generic[C, T]):
@@ -51,9 +53,7 @@ class Downloader(StageActor[StartDownload, ytdlp.DownloadResult]):
     """Fetches media with yt-dlp, one `YoutubeDL` per job."""
 
     def work(self, msg: StartDownload) -> ytdlp.DownloadResult:
-        return ytdlp.download(
-            msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel
-        )
+        return ytdlp.download(msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel)
 
 
 class Converter(StageActor[StartConversion, Converted]):

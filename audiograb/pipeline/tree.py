@@ -48,9 +48,10 @@ async def open_audiograb(
     """
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)
-    async with open_store(settings.database_path) as store, open_actor_system(
-        grace=SHUTDOWN_GRACE
-    ) as system:
+    async with (
+        open_store(settings.database_path) as store,
+        open_actor_system(grace=SHUTDOWN_GRACE) as system,
+    ):
         topic: Topic[Recorded] = Topic("job-events")
         bridge = ThreadBridge()
         journal = await system.spawn(

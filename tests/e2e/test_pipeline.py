@@ -19,6 +19,7 @@ from audiograb.domain import (
     MediaKind,
     Quality,
 )
+from audiograb.engines.ffmpeg import probe
 from audiograb.pipeline import Audiograb, Recorded, open_audiograb
 from tests.media import audio_stream_packets
 from tests.mediaserver import MediaServer
@@ -27,11 +28,10 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def audio_of(path: Path) -> tuple[str, str, float]:
-    """(container, codec, seconds) of the first audio stream, read with PyAV."""
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        seconds = float(container.duration or 0) / av.time_base
-        return container.format.name, stream.codec_context.name, seconds
+    """(container, audio codec, seconds), probed with PyAV."""
+    found = probe(path)
+    assert found.audio_codec is not None
+    return found.container, found.audio_codec, found.duration or 0.0
 
 
 async def run_job(ag: Audiograb, request: JobRequest) -> tuple[list[Recorded], JobState]:
@@ -75,7 +75,9 @@ async def test_events_tell_the_whole_story_in_order(
     settings: Settings, server: MediaServer
 ) -> None:
     async with open_audiograb(settings) as ag:
-        events, _ = await run_job(ag, JobRequest(url=server.url("long.m4a"), format=AudioFormat.MP3))
+        events, _ = await run_job(
+            ag, JobRequest(url=server.url("long.m4a"), format=AudioFormat.MP3)
+        )
         job_id = events[0].event.job_id
         # Replaying after a seen event gives exactly the rest: no gap, no duplicate.
         middle = events[len(events) // 2].event.seq
@@ -187,9 +189,7 @@ async def test_concurrency_limit_holds(settings: Settings, server: MediaServer) 
         async with ag.subscribe() as events:
             with anyio.fail_after(60):
                 async for _ in events:
-                    working = await ag.count(
-                        states=[JobState.DOWNLOADING, JobState.CONVERTING]
-                    )
+                    working = await ag.count(states=[JobState.DOWNLOADING, JobState.CONVERTING])
                     busiest = max(busiest, working)
                     if await ag.count(states=[JobState.COMPLETED]) == len(jobs):
                         break

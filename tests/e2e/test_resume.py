@@ -44,8 +44,14 @@ async def test_killed_download_resumes_and_completes_once(
 ) -> None:
     server.slow("/long.m4a", bytes_per_second=40_000)
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(settings.data_dir), str(settings.output_root),
-         server.url("long.m4a")],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(settings.data_dir),
+            str(settings.output_root),
+            server.url("long.m4a"),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path.cwd())},
