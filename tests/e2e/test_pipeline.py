@@ -98,7 +98,7 @@ async def test_master_playlist_takes_the_better_variant(
     settings: Settings, server: MediaServer
 ) -> None:
     async with open_audiograb(settings) as ag:
-        events, state = await run_job(ag, JobRequest(url=server.url("master.m3u8")))
+        _, state = await run_job(ag, JobRequest(url=server.url("master.m3u8")))
     assert state is JobState.COMPLETED
     fetched = {request.path for request in server.requests}
     assert any(path.startswith("/var-high/") and path.endswith(".ts") for path in fetched)

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -43,27 +42,24 @@ async def test_killed_download_resumes_and_completes_once(
     settings: Settings, server: MediaServer, tmp_path: Path
 ) -> None:
     server.slow("/long.m4a", bytes_per_second=40_000)
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(settings.data_dir),
-            str(settings.output_root),
-            server.url("long.m4a"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
-    )
-    try:
+    argv = [
+        sys.executable,
+        "-c",
+        CHILD,
+        str(settings.data_dir),
+        str(settings.output_root),
+        server.url("long.m4a"),
+    ]
+    async with await anyio.open_process(
+        argv, env={**os.environ, "PYTHONPATH": str(Path.cwd())}, stderr=None
+    ) as child:
         assert child.stdout is not None
-        job_id = await anyio.to_thread.run_sync(child.stdout.readline)
-        job_id = job_id.strip()
-        assert job_id, "the child never reported download progress"
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        with anyio.fail_after(30):
+            line = await child.stdout.receive()
+        job_id = line.decode().strip()
+        child.kill()  # SIGKILL: no cleanup of any kind runs
+        await child.wait()
+    assert child.returncode == -signal.SIGKILL
 
     async with open_store(settings.database_path) as store:
         interrupted = await store.get_job(job_id)
