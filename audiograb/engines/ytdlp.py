@@ -1,0 +1,469 @@
+"""The yt-dlp engine: one synchronous call fetches one media file into a per-job folder.
+
+Every call builds a fresh params dict and its own `YoutubeDL` (yt-dlp keeps params by reference
+and mutates them), runs on the calling thread and returns plain values; no event loop here.
+Progress goes to a throttled callback, cancellation comes in as a `threading.Event`, and every
+yt-dlp failure leaves as an `AudiograbError` through `map_error`.
+
+Network safety: each HTTP request yt-dlp makes (extractor pages, redirects, HLS and DASH
+fragments, on yt-dlp's own threads too) runs with the job's `AddressPolicy` in force, so the
+netguard checks the address every socket really connects to. Downloads that yt-dlp would hand
+to an external program (FFmpeg for live HLS, rtmpdump...) are refused under a restrictive
+policy, because their connections are out of the guard's sight.
+"""
+
+import copy
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from yt_dlp import YoutubeDL
+from yt_dlp.downloader import get_suitable_downloader
+from yt_dlp.downloader.dash import DashSegmentsFD
+from yt_dlp.downloader.f4m import F4mFD
+from yt_dlp.downloader.hls import HlsFD
+from yt_dlp.downloader.http import HttpFD
+from yt_dlp.downloader.ism import IsmFD
+from yt_dlp.networking.exceptions import NoSupportingHandlers, TransportError
+from yt_dlp.utils import DownloadCancelled, GeoRestrictedError, UnsupportedError
+
+from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, MediaInfo, MediaKind
+from audiograb.engines.netguard import AddressPolicy, check_url, guarded
+
+__all__ = [
+    "DownloadOptions",
+    "DownloadResult",
+    "build_params",
+    "download",
+    "extract_info",
+    "map_error",
+    "media_info_from",
+]
+
+_log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[DownloadProgress], None]
+
+_FORMATS = {MediaKind.AUDIO: "bestaudio/best", MediaKind.VIDEO: "bestvideo*+bestaudio/best"}
+# Downloaders that fetch through `YoutubeDL.urlopen`, inside this process, where the guard sees.
+_IN_PROCESS_DOWNLOADERS = (HttpFD, HlsFD, DashSegmentsFD, F4mFD, IsmFD)
+
+
+class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How one job downloads. `extra_params` are a platform's yt-dlp overrides."""
+
+    work_dir: Path
+    """The job's own temporary folder, created by the caller; all files land here."""
+    media: MediaKind = MediaKind.AUDIO
+    playlist: bool = False
+    retries: int = 10
+    fragment_retries: int = 10
+    socket_timeout: float = 20.0
+    cookies_file: str | None = None
+    progress_interval: float = 0.25
+    """At most one progress callback per this many seconds, plus one when a file finishes."""
+    address_policy: AddressPolicy = AddressPolicy()
+    ffmpeg_location: str | None = None
+    """FFmpeg for merging separate video and audio streams; unused for audio jobs."""
+    extra_params: Mapping[str, object] = {}
+
+
+class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What a finished download left behind."""
+
+    path: Path
+    """The single finished media file inside `work_dir`."""
+    media: MediaInfo
+
+
+class _Cancelled(DownloadCancelled):  # type: ignore[misc]  # yt-dlp is untyped
+    """Raised inside yt-dlp to stop a job; yt-dlp lets `DownloadCancelled` through untouched."""
+
+    msg = "the download was cancelled"
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise _Cancelled()
+
+
+class _Logger:
+    """Routes yt-dlp's messages to Python logging; yt-dlp never prints."""
+
+    def debug(self, message: str) -> None:
+        _log.debug("%s", message)
+
+    def info(self, message: str) -> None:
+        _log.debug("%s", message)
+
+    def warning(self, message: str) -> None:
+        _log.warning("%s", message)
+
+    def error(self, message: str) -> None:
+        _log.info("%s", message)  # it is raised as well, and reported by whoever catches it
+
+
+class _ProgressRelay:
+    """The progress hook: checks for cancellation, then copies, throttles and forwards.
+
+    yt-dlp passes the same mutated dict each time, maybe from its fragment threads, so the
+    few needed values are copied under a lock. Byte counts carry over from one file to the
+    next (video and audio of one job) so that reports never go backwards.
+    """
+
+    def __init__(
+        self, callback: ProgressCallback | None, interval: float, cancel: threading.Event | None
+    ) -> None:
+        self._callback = callback
+        self._interval = interval
+        self._cancel = cancel
+        self._lock = threading.Lock()
+        self._next_at = 0.0
+        self._finished_bytes = 0
+        self._reported = -1
+
+    def __call__(self, status: Mapping[str, Any]) -> None:
+        _check_cancel(self._cancel)
+        if self._callback is None or status.get("status") not in ("downloading", "finished"):
+            return
+        with self._lock:
+            progress = self._progress(status)
+            finished = status["status"] == "finished"
+            if finished:
+                self._finished_bytes = progress.downloaded_bytes
+            now = time.monotonic()
+            if progress.downloaded_bytes < self._reported or (not finished and now < self._next_at):
+                return
+            self._next_at = now + self._interval
+            self._reported = progress.downloaded_bytes
+            self._callback(progress)
+
+    def _progress(self, status: Mapping[str, Any]) -> DownloadProgress:
+        done = _int(status.get("downloaded_bytes")) or 0
+        total = _int(status.get("total_bytes")) or _int(status.get("total_bytes_estimate"))
+        index = _int(status.get("fragment_index"))
+        count = _int(status.get("fragment_count"))
+        if status["status"] == "finished":
+            total = done = max(done, total or 0)
+        percent = None
+        if total:
+            percent = min(100.0, 100.0 * done / total)
+        elif index is not None and count:
+            percent = min(100.0, 100.0 * index / count)
+        return DownloadProgress(
+            downloaded_bytes=self._finished_bytes + done,
+            total_bytes=self._finished_bytes + total if total else None,
+            percent=percent,
+            speed=_float(status.get("speed")),
+            eta=_float(status.get("eta")),
+            fragment_index=index,
+            fragment_count=count,
+            elapsed=_float(status.get("elapsed")),
+        )
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _match_filter(
+    options: DownloadOptions, cancel: threading.Event | None
+) -> Callable[..., str | None]:
+    """yt-dlp's per-entry filter: a cancellation point, and the guard against playlists."""
+
+    def accept(info: Mapping[str, Any], *, incomplete: bool = False) -> str | None:
+        _check_cancel(cancel)
+        if not options.playlist and info.get("playlist_index") is not None:
+            raise AudiograbError(
+                ErrorCode.INVALID_REQUEST,
+                "this URL is a playlist; submit it as a playlist to get its first item",
+            )
+        return None
+
+    return accept
+
+
+def build_params(
+    options: DownloadOptions,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Return a fresh yt-dlp params dict for one job.
+
+    The platform's `extra_params` are deep-copied first; the settings that keep files in the
+    work dir, output quiet and the network guarded are applied over them.
+    """
+    params: dict[str, Any] = copy.deepcopy(dict(options.extra_params))
+    params.setdefault("format", _FORMATS[options.media])
+    params.update(
+        {
+            "paths": {"home": str(options.work_dir), "temp": str(options.work_dir)},
+            "outtmpl": {"default": "%(id)s.%(ext)s"},
+            "noplaylist": not options.playlist,
+            "playlist_items": "1",
+            "retries": options.retries,
+            "fragment_retries": options.fragment_retries,
+            "socket_timeout": options.socket_timeout,
+            "quiet": True,
+            "no_warnings": True,
+            "noprogress": True,
+            "logger": _Logger(),
+            "cachedir": False,
+            "updatetime": False,
+            # Conversion is ours; yt-dlp's FFmpeg fix-ups would convert behind our back.
+            "fixup": "never",
+            # Fetch HLS/DASH ourselves so the guard sees every fragment.
+            "hls_prefer_native": True,
+            "external_downloader": {"default": "native"},
+            "progress_hooks": [_ProgressRelay(on_progress, options.progress_interval, cancel)],
+            "match_filter": _match_filter(options, cancel),
+        }
+    )
+    if options.cookies_file is not None:
+        params["cookiefile"] = options.cookies_file
+    if options.ffmpeg_location is not None:
+        params["ffmpeg_location"] = options.ffmpeg_location
+    return params
+
+
+class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
+    """A `YoutubeDL` for one job: guards and checks for cancellation at every request."""
+
+    def __init__(
+        self, params: dict[str, Any], policy: AddressPolicy, cancel: threading.Event | None
+    ) -> None:
+        super().__init__(params)
+        self._policy = policy
+        self._cancel = cancel
+
+    def urlopen(self, req: Any) -> Any:
+        _check_cancel(self._cancel)
+        if not self._policy.restrictive:
+            return super().urlopen(req)
+        try:
+            with guarded(self._policy):
+                return super().urlopen(req)
+        except NoSupportingHandlers as error:
+            # yt-dlp's request director files a handler's unexpected error (our refusal)
+            # under a generic "no supporting handlers"; bring the refusal back out.
+            refusal = next(
+                (e for e in error.unexpected_errors if isinstance(e, AudiograbError)), None
+            )
+            if refusal is None:
+                raise
+            raise refusal from error
+
+    def dl(
+        self, name: str, info: dict[str, Any], subtitle: bool = False, test: bool = False
+    ) -> Any:
+        _check_cancel(self._cancel)
+        if self._policy.restrictive:
+            downloader = get_suitable_downloader(info, self.params, to_stdout=name == "-")
+            if downloader is None or not issubclass(downloader, _IN_PROCESS_DOWNLOADERS):
+                raise AudiograbError(
+                    ErrorCode.UNSUPPORTED_YET,
+                    f"this media needs an external downloader ({_name(downloader)}), "
+                    "which the network guard cannot watch",
+                )
+        return super().dl(name, info, subtitle=subtitle, test=test)
+
+
+def _name(downloader: type | None) -> str:
+    return "none" if downloader is None else downloader.__name__
+
+
+def _run(
+    url: str,
+    options: DownloadOptions,
+    *,
+    download: bool,
+    on_progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> dict[str, Any]:
+    check_url(url, options.address_policy)
+    params = build_params(options, on_progress=on_progress, cancel=cancel)
+    try:
+        _check_cancel(cancel)
+        with _JobYoutubeDL(params, options.address_policy, cancel) as ydl:
+            info = ydl.extract_info(url, download=download)
+    except AudiograbError:
+        raise
+    except Exception as error:
+        raise map_error(error) from error
+    if not isinstance(info, dict):
+        raise AudiograbError(ErrorCode.DOWNLOAD_FAILED, "yt-dlp returned no media")
+    return _first_entry(info)
+
+
+def _first_entry(info: dict[str, Any]) -> dict[str, Any]:
+    """The media itself: a playlist result (only ever one item, see `download`) gives its first."""
+    if info.get("_type") not in ("playlist", "multi_video"):
+        return info
+    entries = [entry for entry in info.get("entries") or () if isinstance(entry, dict)]
+    if not entries:
+        raise AudiograbError(ErrorCode.NOT_FOUND, "the playlist has no items")
+    return entries[0]
+
+
+def extract_info(
+    url: str, options: DownloadOptions, *, cancel: threading.Event | None = None
+) -> MediaInfo:
+    """Learn what `url` holds without downloading it."""
+    info = _run(url, options, download=False, on_progress=None, cancel=cancel)
+    return media_info_from(info)
+
+
+def download(
+    url: str,
+    options: DownloadOptions,
+    *,
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> DownloadResult:
+    """Download the media at `url` into `options.work_dir`; blocks until done.
+
+    Playlists: with `options.playlist` false a playlist URL is refused (`invalid_request`);
+    with it true only the playlist's first item is downloaded for now. Setting `cancel` stops
+    the download at the next request or the next chunk of data (`cancelled`); partial files
+    stay in `work_dir`, which the caller removes.
+    """
+    info = _run(url, options, download=True, on_progress=on_progress, cancel=cancel)
+    path = _finished_file(info, options.work_dir)
+    return DownloadResult(path=path, media=media_info_from(info))
+
+
+def _finished_file(info: Mapping[str, Any], work_dir: Path) -> Path:
+    for requested in info.get("requested_downloads") or ():
+        candidate = requested.get("filepath")
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise AudiograbError(
+        ErrorCode.DOWNLOAD_FAILED, f"yt-dlp finished but left no media file in {work_dir}"
+    )
+
+
+def media_info_from(info: Mapping[str, Any]) -> MediaInfo:
+    """Copy what we show and tag from a yt-dlp info dict."""
+
+    def text(*keys: str) -> str | None:
+        for key in keys:
+            value = info.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    raw_date = text("upload_date", "release_date")
+    date = raw_date
+    if raw_date is not None and re.fullmatch(r"\d{8}", raw_date):
+        date = f"{raw_date[:4]}-{raw_date[4:6]}-{raw_date[6:]}"
+    return MediaInfo(
+        title=text("title", "fulltitle"),
+        uploader=text("uploader", "channel", "creator", "artist"),
+        date=date,
+        description=text("description"),
+        duration=_float(info.get("duration")),
+        webpage_url=text("webpage_url", "original_url", "url"),
+        thumbnail=text("thumbnail"),
+        extractor=text("extractor_key", "extractor"),
+        is_live=bool(info.get("is_live")),
+        filesize=_int(info.get("filesize")) or _int(info.get("filesize_approx")),
+    )
+
+
+# First match wins, so the specific causes come before the generic ones.
+_MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), code)
+    for pattern, code in (
+        (r"unsupported url", ErrorCode.UNSUPPORTED_URL),
+        (
+            r"geo.?restrict|(not|isn't) available (in|from) your (country|location|region)"
+            r"|in your country",
+            ErrorCode.GEO_BLOCKED,
+        ),
+        (
+            r"sign in|\blog ?in\b|cookies|private (video|account|post)|this video is private"
+            r"|members.only|confirm your age|age.restricted|authenticat|http error 401",
+            ErrorCode.AUTH_REQUIRED,
+        ),
+        (r"http error (5\d\d|429)", ErrorCode.NETWORK),
+        (
+            r"http error 404|http error 410|(does|do) not exist|unavailable|been removed"
+            r"|was removed|been deleted|not found",
+            ErrorCode.NOT_FOUND,
+        ),
+        (
+            r"timed? ?out|connection (refused|reset|aborted)|network is unreachable"
+            r"|name or service not known|temporary failure in name resolution"
+            r"|nodename nor servname|getaddrinfo|remote end closed|incomplete ?read"
+            r"|giving up after",
+            ErrorCode.NETWORK,
+        ),
+    )
+)
+
+
+def map_error(error: BaseException) -> AudiograbError:
+    """Turn anything yt-dlp raised into a typed error: the one place this mapping lives.
+
+    Our own errors (the netguard's `forbidden_address`, cancellation) pass through unchanged;
+    yt-dlp's wrappers are unwrapped; the rest is classified by exception type, then message.
+    """
+    chain = list(_causes(error))
+    for cause in chain:
+        if isinstance(cause, AudiograbError):
+            return cause
+        if isinstance(cause, _Cancelled):
+            return AudiograbError(ErrorCode.CANCELLED, "the download was cancelled")
+    message = _message(error)
+    for cause in chain:
+        if isinstance(cause, UnsupportedError):
+            return AudiograbError(ErrorCode.UNSUPPORTED_URL, message)
+        if isinstance(cause, GeoRestrictedError):
+            return AudiograbError(ErrorCode.GEO_BLOCKED, message)
+    text = " ".join(str(cause) for cause in chain)
+    for pattern, code in _MESSAGE_RULES:
+        if pattern.search(text):
+            return AudiograbError(code, message)
+    if any(isinstance(cause, TransportError | ConnectionError | TimeoutError) for cause in chain):
+        return AudiograbError(ErrorCode.NETWORK, message)
+    return AudiograbError(ErrorCode.DOWNLOAD_FAILED, message)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, then what it wraps: `exc_info`, `cause` and `__cause__`, without cycles."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        exc_info = getattr(current, "exc_info", None)
+        wrapped = [
+            exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) > 1 else None,
+            getattr(current, "cause", None),
+            current.__cause__,
+        ]
+        pending.extend(item for item in wrapped if isinstance(item, BaseException))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _message(error: BaseException) -> str:
+    """A one-line human message: yt-dlp's text without its `ERROR:` prefix and colours."""
+    text = _ANSI.sub("", str(error)).strip()
+    text = re.sub(r"^ERROR:\s*", "", text)
+    first_line = text.splitlines()[0] if text else ""
+    return first_line or type(error).__name__
