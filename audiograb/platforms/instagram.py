@@ -1,0 +1,45 @@
+"""Instagram reels, posts and IGTV: `instagram.com/(reel|reels|p|tv)/CODE`.
+
+An optional leading user segment (`instagram.com/USER/reel/CODE`) is dropped, `reels` becomes
+`reel`, and share tracking (`igsh=`, `utm_*`) goes. Much of Instagram needs a logged-in session:
+pass browser cookies.
+"""
+
+import re
+
+from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url
+
+__all__ = ["PLATFORM", "SITE"]
+
+PLATFORM = Platform(
+    id="instagram",
+    name="Instagram",
+    example_urls=(
+        "https://www.instagram.com/reel/C9xQ3sVvJkL/",
+        "https://www.instagram.com/p/C9xQ3sVvJkL/?igsh=MTc4MmM1YmI2Ng==",
+        "https://www.instagram.com/natgeo/reel/C9xQ3sVvJkL/",
+    ),
+    has_video=True,
+    needs_cookies=True,
+)
+
+_PATH = re.compile(
+    r"(?:/(?!share/)[A-Za-z0-9_.]{1,30})?/(?P<kind>reels?|p|tv)/(?P<code>[A-Za-z0-9_-]{5,64})/?"
+)
+
+
+def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
+    found = _PATH.fullmatch(url.path)
+    if found is None:
+        return None
+    kind = "reel" if found["kind"] == "reels" else found["kind"]
+    path = f"/{kind}/{found['code']}/"
+    return MatchedUrl(platform=PLATFORM, url=build_url("www.instagram.com", path))
+
+
+SITE = Site(
+    platform=PLATFORM,
+    hosts=frozenset({"instagram.com", "www.instagram.com", "m.instagram.com"}),
+    shapes=("instagram.com/reel/CODE", "instagram.com/p/CODE", "instagram.com/tv/CODE"),
+    match=_match,
+)
