@@ -1,0 +1,152 @@
+"""Deciding how to turn a probed source into the requested format: copy or encode, and how.
+
+Streams are copied whenever the codec already fits the target and re-encoding could not make
+the file better (its bitrate is within the preset, or the target is lossless); only what does
+not fit is encoded. The plan is pure data: `convert` runs it.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import msgspec
+
+from audiograb.domain import AudioFormat, AudiograbError, ErrorCode, MediaInfo, MediaKind, Quality
+
+from .probe import MediaProbe
+
+__all__ = ["ConversionPlan", "VideoEncoder", "plan_conversion", "tags_for"]
+
+VideoEncoder = Literal["libx264", "mpeg4"]
+
+# A source up to this much above the preset's bitrate is copied: re-encoding it would lose
+# quality for a barely smaller file.
+_COPY_TOLERANCE = 1.1
+# libopus refuses more than 256 kb/s per channel.
+_OPUS_MAX_KBPS_PER_CHANNEL = 256
+# Video codecs an MP4 holds and players play; anything else is encoded.
+_MP4_VIDEO = frozenset({"h264", "hevc", "av1"})
+_VIDEO_ARGS: dict[VideoEncoder, tuple[str, ...]] = {
+    "libx264": ("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"),
+    "mpeg4": ("-c:v", "mpeg4", "-q:v", "4", "-pix_fmt", "yuv420p"),
+}
+
+
+class ConversionPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """How FFmpeg makes the output: argv between the input and the output path."""
+
+    args: tuple[str, ...]
+    """Map, codec, bitrate, tag and muxer (`-f`) flags; the muxer is explicit, so the output
+    path may have any name (`convert` writes to a hidden partial file first)."""
+    stream_copy: bool
+    """True when nothing is re-encoded."""
+    extension: str
+    """The output file's extension, without the dot."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    muxer: str
+    encoder: str
+    copyable: frozenset[str]
+    bitrate: bool = True
+    tags: bool = True
+    skip_tags: frozenset[str] = frozenset()
+    faststart: bool = False
+
+
+_AAC = frozenset({"aac"})
+# FFmpeg writes both `comment` and `description` as the Vorbis comment DESCRIPTION: keep the
+# description there; the source URL still goes in as PURL.
+_VORBIS_COMMENTS = frozenset({"comment"})
+_TARGETS: dict[AudioFormat, _Target] = {
+    AudioFormat.MP3: _Target("mp3", "libmp3lame", frozenset({"mp3"})),
+    AudioFormat.M4A: _Target("ipod", "aac", _AAC, faststart=True),
+    AudioFormat.AAC: _Target("adts", "aac", _AAC, tags=False),
+    AudioFormat.MP4: _Target("mp4", "aac", frozenset({"aac", "mp3"}), faststart=True),
+    AudioFormat.WAV: _Target("wav", "pcm_s16le", frozenset({"pcm_s16le"}), bitrate=False),
+    AudioFormat.OGG: _Target("ogg", "libvorbis", frozenset({"vorbis"}), skip_tags=_VORBIS_COMMENTS),
+    AudioFormat.OPUS: _Target("opus", "libopus", frozenset({"opus"}), skip_tags=_VORBIS_COMMENTS),
+    AudioFormat.FLAC: _Target(
+        "flac", "flac", frozenset({"flac"}), bitrate=False, skip_tags=_VORBIS_COMMENTS
+    ),
+}
+
+
+def plan_conversion(
+    source: MediaProbe,
+    *,
+    format: AudioFormat,
+    quality: Quality,
+    media: MediaKind,
+    tags: Mapping[str, str] | None = None,
+    video_encoder: VideoEncoder = "libx264",
+) -> ConversionPlan:
+    """Plan the conversion of `source` to `format`.
+
+    Video is kept only for `media=VIDEO` with an MP4 target and a source that has video; every
+    other plan maps just the first audio stream, which drops video, cover art, subtitles and
+    data streams. `tags` (as from `tags_for`) override the source's own tags, which are kept;
+    formats without tags (raw AAC) ignore them. Pass `video_encoder_for(ffmpeg)` as
+    `video_encoder` when the binary might lack libx264.
+    """
+    target = _TARGETS[format]
+    keep_video = (
+        media is MediaKind.VIDEO and format is AudioFormat.MP4 and source.video_codec is not None
+    )
+    if source.audio_codec is None and not keep_video:
+        raise AudiograbError(ErrorCode.CONVERSION_FAILED, "the source has no audio to convert")
+    args: list[str] = []
+    copied = True
+    if keep_video:
+        video_copy = source.video_codec in _MP4_VIDEO
+        copied = video_copy
+        args += ["-map", "0:V:0"]
+        if video_copy:
+            args += ["-c:v", "copy"] + (["-tag:v", "hvc1"] if source.video_codec == "hevc" else [])
+        else:
+            args += _VIDEO_ARGS[video_encoder]
+    if source.audio_codec is not None:
+        audio_args, audio_copy = _audio_args(source, target, quality)
+        copied = copied and audio_copy
+        args += ["-map", "0:a:0", *audio_args]
+    if target.tags:
+        for key, value in (tags or {}).items():
+            if value.strip() and key not in target.skip_tags:
+                args += ["-metadata", f"{key}={value.strip()}"]
+    if target.faststart:
+        args += ["-movflags", "+faststart"]
+    args += ["-f", target.muxer]
+    return ConversionPlan(args=tuple(args), stream_copy=copied, extension=format.value)
+
+
+def _audio_args(source: MediaProbe, target: _Target, quality: Quality) -> tuple[list[str], bool]:
+    """The audio codec flags, and whether they copy."""
+    kbps = quality.kbps
+    if target.encoder == "libopus":
+        kbps = min(kbps, _OPUS_MAX_KBPS_PER_CHANNEL * (source.channels or 1))
+    within = source.audio_bitrate is None or source.audio_bitrate <= kbps * 1000 * _COPY_TOLERANCE
+    if source.audio_codec in target.copyable and (within or not target.bitrate):
+        return ["-c:a", "copy"], True
+    encode = ["-c:a", target.encoder]
+    return ([*encode, "-b:a", f"{kbps}k"] if target.bitrate else encode), False
+
+
+def tags_for(media: MediaInfo, source_url: str | None) -> dict[str, str]:
+    """The tags to write for `media`, under FFmpeg's generic metadata keys.
+
+    Follows yt-dlp's convention: `comment` and `purl` hold the source page (the media's own
+    page when known, else `source_url`), `description` the description. Each muxer stores the
+    keys its container can hold (ID3 frames, MP4 atoms, Vorbis comments, RIFF INFO) and drops
+    the rest. Empty values are left out.
+    """
+    url = media.webpage_url or source_url
+    candidates = {
+        "title": media.title,
+        "artist": media.uploader,
+        "date": media.date,
+        "description": media.description,
+        "comment": url,
+        "purl": url,
+    }
+    return {key: value.strip() for key, value in candidates.items() if value and value.strip()}

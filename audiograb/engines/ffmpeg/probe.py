@@ -1,0 +1,93 @@
+"""What a media file holds, read with PyAV (the imageio-ffmpeg wheel ships no ffprobe)."""
+
+from pathlib import Path
+from typing import Any
+
+import av
+import msgspec
+
+from audiograb.domain import AudiograbError, ErrorCode
+
+__all__ = ["MediaProbe", "probe"]
+
+
+class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
+    """The container and the first audio and video streams of a file.
+
+    Codec names are FFmpeg's canonical ones ("aac", "mp3", "opus", "vorbis", "flac",
+    "pcm_s16le", "h264"), never a decoder's name such as "mp3float". Cover art (an attached
+    picture) does not count as video.
+    """
+
+    container: str
+    """PyAV's format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "mp3", "ogg"."""
+    duration: float | None
+    audio_codec: str | None
+    audio_bitrate: int | None
+    """Bits per second; for an audio-only file without a stream figure, the file's average."""
+    sample_rate: int | None
+    channels: int | None
+    video_codec: str | None
+    width: int | None = None
+    height: int | None = None
+
+
+def probe(path: Path) -> MediaProbe:
+    """Read `path`'s container and streams; anything unreadable is `conversion_failed`."""
+    try:
+        with av.open(str(path)) as container:
+            return _describe(container)
+    except AudiograbError:
+        raise
+    except Exception as error:
+        raise AudiograbError(
+            ErrorCode.CONVERSION_FAILED, f"cannot read {path.name} as media: {_reason(error)}"
+        ) from error
+
+
+def _describe(container: Any) -> MediaProbe:
+    audio = next(iter(container.streams.audio), None)
+    video = next(
+        (
+            stream
+            for stream in container.streams.video
+            if not stream.disposition & av.stream.Disposition.attached_pic
+        ),
+        None,
+    )
+    if audio is None and video is None:
+        raise AudiograbError(ErrorCode.CONVERSION_FAILED, "the file has no audio or video")
+    audio_context = audio.codec_context if audio is not None else None
+    video_context = video.codec_context if video is not None else None
+    audio_bitrate = None
+    if audio is not None:
+        audio_bitrate = audio.bit_rate or (container.bit_rate if video is None else None)
+    return MediaProbe(
+        container=container.format.name,
+        duration=container.duration / av.time_base if container.duration else None,
+        audio_codec=_codec(audio),
+        audio_bitrate=audio_bitrate or None,
+        sample_rate=_positive(audio_context, "sample_rate"),
+        channels=_positive(audio_context, "channels"),
+        video_codec=_codec(video),
+        width=_positive(video_context, "width"),
+        height=_positive(video_context, "height"),
+    )
+
+
+def _positive(context: Any, name: str) -> int | None:
+    """`context.name` when there is a context and the value is known (FFmpeg says 0 if not)."""
+    value = getattr(context, name, 0) if context is not None else 0
+    return int(value) if value else None
+
+
+def _codec(stream: Any) -> str | None:
+    if stream is None:
+        return None
+    name: str = stream.codec_context.codec.canonical_name
+    return name
+
+
+def _reason(error: Exception) -> str:
+    """PyAV's messages end with the path; keep only FFmpeg's words."""
+    return str(getattr(error, "strerror", None) or error)
