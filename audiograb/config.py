@@ -34,6 +34,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_concurrent_jobs: int = 3
     """How many jobs download or convert at the same time."""
 
+    max_concurrent_transcriptions: int = 1
+    """How many transcriptions run at once (each uses every CPU core whisper is given)."""
+
+    whisper_model: str | None = None
+    """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""
+
     ffmpeg_path: str | None = None
     """FFmpeg binary; default: `ffmpeg` on PATH, else the one from the imageio-ffmpeg wheel."""
 

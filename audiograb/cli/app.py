@@ -4,7 +4,7 @@ from pathlib import Path
 
 import asyncclick as click
 
-from audiograb.cli import convert, download, jobs, platforms
+from audiograb.cli import convert, download, jobs, platforms, transcribe
 
 
 class UrlShortcutGroup(click.Group):
@@ -39,5 +39,5 @@ async def cli(data_dir: Path | None) -> None:
     """
 
 
-for _module in (download, convert, jobs, platforms):
+for _module in (download, convert, transcribe, jobs, platforms):
     cli.add_command(_module.command)

@@ -15,9 +15,11 @@ from audiograb.domain import (
     JobEvent,
     JobStateChanged,
     MediaResolved,
+    TranscriptSegmentAdded,
 )
 
 BAR_WIDTH = 24
+PREVIEW_CHARS = 40
 
 
 def human_bytes(count: float) -> str:
@@ -73,12 +75,22 @@ def describe_conversion(progress: ConversionProgress) -> str:
     return "converting  " + " ".join(parts)
 
 
+def describe_segment(event: TranscriptSegmentAdded) -> str:
+    """How far whisper is, and the start of the latest words it heard."""
+    words = event.segment.text.strip()
+    preview = words if len(words) <= PREVIEW_CHARS else words[: PREVIEW_CHARS - 1] + "…"
+    percent = f" {event.percent:5.1f}%" if event.percent is not None else ""
+    return f"transcribing {bar(event.percent)}{percent} {preview}"
+
+
 def describe(event: JobEvent) -> str | None:
     """The status line for an event, or None when the event changes nothing on screen."""
     if isinstance(event, DownloadProgressed):
         return describe_download(event.progress)
     if isinstance(event, ConversionProgressed):
         return describe_conversion(event.progress)
+    if isinstance(event, TranscriptSegmentAdded):
+        return describe_segment(event)
     if isinstance(event, JobStateChanged):
         return f"{event.state.value}…"
     if isinstance(event, MediaResolved) and event.media.title:

@@ -14,6 +14,7 @@ from audiograb.domain.events import (
     JobStateChanged,
     JobSubmitted,
     MediaResolved,
+    TranscriptSegmentAdded,
     decode_event,
     encode_event,
     event_to_builtins,
@@ -22,6 +23,14 @@ from audiograb.domain.events import (
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
 from audiograb.domain.job import Job, JobRequest, JobState, MediaInfo, new_job_id
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
+from audiograb.domain.transcript import (
+    Segment,
+    TranscribeOptions,
+    Transcript,
+    TranscriptFormat,
+    Word,
+    render,
+)
 
 __all__ = [
     "AudioFormat",
@@ -45,9 +54,16 @@ __all__ = [
     "MediaKind",
     "MediaResolved",
     "Quality",
+    "Segment",
+    "TranscribeOptions",
+    "Transcript",
+    "TranscriptFormat",
+    "TranscriptSegmentAdded",
+    "Word",
     "decode_event",
     "encode_event",
     "event_to_builtins",
     "is_terminal",
     "new_job_id",
+    "render",
 ]

@@ -12,6 +12,7 @@ import msgspec
 from audiograb.domain.errors import JobError
 from audiograb.domain.job import JobRequest, JobState, MediaInfo
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
+from audiograb.domain.transcript import Segment
 
 
 class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -52,6 +53,18 @@ class ConversionProgressed(_Event, frozen=True, kw_only=True, tag="convert.progr
     progress: ConversionProgress
 
 
+class TranscriptSegmentAdded(_Event, frozen=True, kw_only=True, tag="transcript.segment"):
+    """Whisper finished one more segment; `percent` is how far into the audio it reaches.
+
+    These events are also the transcript's checkpoint: an interrupted transcription resumes
+    after the last segment of the job's current `attempt`.
+    """
+
+    segment: Segment
+    percent: float | None = None
+    attempt: int = 0
+
+
 class JobCompleted(_Event, frozen=True, kw_only=True, tag="job.completed"):
     """The job finished; its file is ready."""
 
@@ -76,6 +89,7 @@ JobEvent = (
     | MediaResolved
     | DownloadProgressed
     | ConversionProgressed
+    | TranscriptSegmentAdded
     | JobCompleted
     | JobFailed
     | JobCancelled

@@ -8,6 +8,7 @@ import msgspec
 
 from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+from audiograb.domain.transcript import TranscribeOptions
 
 
 def new_job_id() -> str:
@@ -70,6 +71,10 @@ class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
     media: MediaKind = MediaKind.AUDIO
     transcribe: bool = False
     playlist: bool = False
+    transcription: TranscribeOptions = msgspec.field(default_factory=TranscribeOptions)
+    """How to transcribe, when `transcribe` is set."""
+    keep_media: bool = True
+    """False for a transcript-only job: no converted media file is kept."""
 
 
 class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,3 +110,7 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     output_path: str | None = None
     error: JobError | None = None
     attempts: int = 0
+    source_file: str | None = None
+    """A local file to work on instead of downloading `request.url` (library and CLI only)."""
+    transcript_language: str | None = None
+    """The transcript's language, detected or as asked."""

@@ -22,6 +22,7 @@ from audiograb.domain import (
     JobSubmitted,
     MediaKind,
     Quality,
+    Transcript,
     is_terminal,
     new_job_id,
 )
@@ -32,9 +33,12 @@ from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.policy import address_policy
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import CancelJob, Enqueue, IsActive, SchedulerMessage
+from audiograb.pipeline.transcripts import transcript_of
 from audiograb.platforms import Platform, PlatformRegistry
 from audiograb.store import JobStore
 
+#: The platform id of jobs on a local file.
+LOCAL_FILE = "file"
 #: Seconds `cancel` waits for a running job to stop and record it.
 CANCEL_DEADLINE = 30.0
 
@@ -78,14 +82,45 @@ class Audiograb:
             id=new_job_id(),
             request=msgspec.structs.replace(request, url=matched.url),
             platform=matched.platform.id,
-            output_dir=str(folder.resolve()),
+            output_dir=str(await anyio.Path(folder).resolve()),
             output_name=dest.name if dest is not None else None,
         )
+        return await self._enqueue_new(job)
+
+    async def _enqueue_new(self, job: Job) -> Job:
         await self._runner.record(
             JobSubmitted(job_id=job.id, request=job.request, platform=job.platform), job
         )
         await self._scheduler.tell(Enqueue(job=job))
         return job
+
+    async def submit_file(
+        self, source: Path, request: JobRequest, *, dest: Path | None = None
+    ) -> Job:
+        """Queue a job on a local file instead of a URL: transcribe it, or convert it.
+
+        Library and CLI only: the file is read where it is and never removed.
+        """
+        path = await anyio.Path(source).resolve()
+        if not await path.is_file():
+            raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {source}")
+        folder = dest.parent if dest is not None else self.settings.output_root
+        job = Job(
+            id=new_job_id(),
+            request=msgspec.structs.replace(request, url=Path(path).as_uri()),
+            platform=LOCAL_FILE,
+            source_file=str(path),
+            output_dir=str(await anyio.Path(folder).resolve()),
+            output_name=dest.name if dest is not None else None,
+        )
+        return await self._enqueue_new(job)
+
+    async def transcript(self, job_id: str) -> Transcript:
+        """The job's transcript: complete once the job has completed, else what exists so far."""
+        job = await self.get(job_id)
+        if not job.request.transcribe:
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} was not transcribed")
+        return transcript_of(job, await self._store.events_after(job_id))
 
     async def get(self, job_id: str) -> Job:
         """The job as stored; `job_not_found` when there is none."""

@@ -19,6 +19,9 @@ from audiograb.domain import (
     JobEvent,
     MediaKind,
     Quality,
+    Segment,
+    TranscribeOptions,
+    Transcript,
 )
 from audiograb.engines.ytdlp import DownloadOptions, DownloadResult
 from audiograb.store import StoredEvent
@@ -68,3 +71,19 @@ class StartConversion(msgspec.Struct, frozen=True, kw_only=True):
     on_progress: Callable[[ConversionProgress], None]
     cancel: threading.Event
     reply: Reply[Converted]
+
+
+class StartTranscription(msgspec.Struct, frozen=True, kw_only=True):
+    """Transcribe `source` from `start_at` seconds on, numbering segments from `first_index`.
+
+    `on_segment` runs in the worker thread and may block: that is how each segment is stored
+    before whisper moves on, so the checkpoint never lags behind the work.
+    """
+
+    source: Path
+    options: TranscribeOptions
+    start_at: float
+    first_index: int
+    on_segment: Callable[[Segment, float | None], None]
+    cancel: threading.Event
+    reply: Reply[Transcript]

@@ -1,4 +1,4 @@
-"""One job's run, phase by phase: download, convert, complete (or fail, or be cancelled).
+"""One job's run, phase by phase: download, convert, transcribe, complete (or fail or stop).
 
 The runner records each step through the journal before moving on, so a process killed at any
 point restarts the job from its last completed phase: a job whose download finished (its
@@ -29,14 +29,28 @@ from audiograb.domain import (
     JobFailed,
     JobState,
     JobStateChanged,
+    MediaInfo,
     MediaResolved,
+    Segment,
+    Transcript,
+    TranscriptFormat,
+    TranscriptSegmentAdded,
+    render,
 )
 from audiograb.engines import ffmpeg, ytdlp
 from audiograb.pipeline.asking import ask_cancellably
-from audiograb.pipeline.messages import Converted, Record, StartConversion, StartDownload
+from audiograb.pipeline.messages import (
+    Converted,
+    Record,
+    StartConversion,
+    StartDownload,
+    StartTranscription,
+)
 from audiograb.pipeline.policy import address_policy
+from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import PlatformRegistry
+from audiograb.store import JobStore
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -51,6 +65,7 @@ class Stages(msgspec.Struct, frozen=True, kw_only=True):
     journal: ActorRef[Record]
     downloader: ActorRef[StartDownload]
     converter: ActorRef[StartConversion]
+    transcriber: ActorRef[StartTranscription]
 
 
 class JobRunner:
@@ -60,12 +75,14 @@ class JobRunner:
         self,
         *,
         settings: Settings,
+        store: JobStore,
         stages: Stages,
         workspace: Workspace,
         registry: PlatformRegistry,
         bridge: ThreadBridge,
     ) -> None:
         self._settings = settings
+        self._store = store
         self._stages = stages
         self._workspace = workspace
         self._registry = registry
@@ -102,11 +119,20 @@ class JobRunner:
         await self._end(_Run(job), JobState.CANCELLED)
 
     async def _phases(self, run: _Run) -> None:
-        if not _still_there(run.job.download_path):
-            await self._move(run, JobState.DOWNLOADING, download_path=None)
-            await self._download(run)
-        await self._move(run, JobState.CONVERTING)
-        await self._convert(run)
+        request = run.job.request
+        if not (request.keep_media and _still_there(run.job.output_path)):
+            if run.job.source_file and not _still_there(run.job.source_file):
+                raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"{run.job.source_file} is gone")
+            if not _still_there(_source(run.job)):
+                await self._move(run, JobState.DOWNLOADING, download_path=None)
+                await self._download(run)
+            if request.keep_media:
+                await self._move(run, JobState.CONVERTING)
+                await self._convert(run)
+        if request.transcribe:
+            await self._move(run, JobState.TRANSCRIBING)
+            await self._transcribe(run)
+        await self._complete(run)
 
     async def _move(self, run: _Run, state: JobState, **changes: object) -> None:
         run.job.state.check_move_to(state)
@@ -169,24 +195,67 @@ class JobRunner:
                 reply=reply,
             ),
         )
-        run.job = msgspec.structs.replace(
-            job, state=JobState.COMPLETED, output_path=str(converted.path), error=None
+        media = job.media or MediaInfo()
+        if media.duration is None:
+            media = msgspec.structs.replace(media, duration=converted.duration)
+        run.job = msgspec.structs.replace(job, output_path=str(converted.path), media=media)
+
+    async def _transcribe(self, run: _Run) -> None:
+        """Transcribe from the checkpoint on, storing each segment before whisper goes on."""
+        job = run.job
+        done = segments_of(await self._store.events_after(job.id), job.attempts)
+
+        def store_segment(segment: Segment, percent: float | None) -> None:
+            event = TranscriptSegmentAdded(
+                job_id=job.id, segment=segment, percent=percent, attempt=job.attempts
+            )
+            anyio.from_thread.run(self.record, event)
+
+        source = job.output_path if job.request.keep_media else _source(job)
+        transcript: Transcript = await self._ask_stage(
+            run,
+            self._stages.transcriber,
+            lambda reply, cancel: StartTranscription(
+                source=Path(source or ""),
+                options=job.request.transcription,
+                start_at=done[-1].end if done else 0.0,
+                first_index=done[-1].index + 1 if done else 0,
+                on_segment=store_segment,
+                cancel=cancel,
+                reply=reply,
+            ),
         )
+        run.job = msgspec.structs.replace(job, transcript_language=transcript.language)
+
+    async def _complete(self, run: _Run) -> None:
+        """Record the end: the media file, or for a transcript-only job the transcript file."""
+        job = run.job
+        if job.output_path is None or not job.request.keep_media:
+            log = await self._store.events_after(job.id)
+            path = self._destination(job, extension="json")
+            await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
+            await anyio.Path(path).write_text(
+                render(transcript_of(job, log), TranscriptFormat.JSON)
+            )
+            job = msgspec.structs.replace(job, output_path=str(path))
+        output = anyio.Path(job.output_path or "")
+        run.job = msgspec.structs.replace(job, state=JobState.COMPLETED, error=None)
         completed = JobCompleted(
             job_id=job.id,
-            output_path=str(converted.path),
-            size_bytes=converted.size_bytes,
-            duration=converted.duration,
+            output_path=str(output),
+            size_bytes=(await output.stat()).st_size,
+            duration=job.media.duration if job.media else None,
         )
         await self.record(completed, run.job)
         self._workspace.discard(job.id)
 
-    def _destination(self, job: Job) -> Path:
+    def _destination(self, job: Job, extension: str | None = None) -> Path:
         folder = Path(job.output_dir) if job.output_dir else None
         if job.output_name:
             return (folder or self._workspace.output_root) / job.output_name
         title = job.media.title if job.media else None
-        return self._workspace.output_path(title, job.id, job.request.format.value, folder=folder)
+        extension = extension or job.request.format.value
+        return self._workspace.output_path(title, job.id, extension, folder=folder)
 
     async def _ask_stage(
         self,
@@ -234,6 +303,11 @@ class _Run:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.progress_open = False
+
+
+def _source(job: Job) -> str | None:
+    """The media the job works from: the user's own file, or what it downloaded."""
+    return job.source_file or job.download_path
 
 
 def _still_there(path: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""The downloader and converter actors: each runs its blocking engine in worker threads.
+"""The downloader, converter and transcriber actors: each runs its engine in worker threads.
 
 A stage takes a `Start…` command, runs the work in a task of its own (so one actor serves many
 jobs at once, up to its capacity limiter) and answers on the command's reply. Cancelling is
@@ -11,8 +11,14 @@ from typing import Any, Generic, Protocol, TypeVar
 import anyio
 
 from actors import Actor, Reply, run_in_thread
-from audiograb.engines import ffmpeg, ytdlp
-from audiograb.pipeline.messages import Converted, StartConversion, StartDownload
+from audiograb.domain import Transcript
+from audiograb.engines import ffmpeg, whisper, ytdlp
+from audiograb.pipeline.messages import (
+    Converted,
+    StartConversion,
+    StartDownload,
+    StartTranscription,
+)
 
 T = TypeVar("T")
 
@@ -67,7 +73,12 @@ class Converter(StageActor[StartConversion, Converted]):
         binary = ffmpeg.find_ffmpeg(self._ffmpeg_path)
         source = ffmpeg.probe(msg.source)
         plan = ffmpeg.plan_conversion(
-            source, format=msg.format, quality=msg.quality, media=msg.media, tags=msg.tags
+            source,
+            format=msg.format,
+            quality=msg.quality,
+            media=msg.media,
+            tags=msg.tags,
+            video_encoder=ffmpeg.video_encoder_for(binary),
         )
         msg.dest.parent.mkdir(parents=True, exist_ok=True)
         ffmpeg.convert(
@@ -85,4 +96,36 @@ class Converter(StageActor[StartConversion, Converted]):
             size_bytes=msg.dest.stat().st_size,
             duration=result.duration,
             stream_copy=plan.stream_copy,
+        )
+
+
+class Transcriber(StageActor[StartTranscription, Transcript]):
+    """Runs faster-whisper; each model is loaded once and shared by every job that uses it."""
+
+    def __init__(
+        self,
+        limiter: anyio.CapacityLimiter,
+        models: whisper.ModelPool,
+        default_model: str | None,
+    ) -> None:
+        super().__init__(limiter)
+        self._models = models
+        self._default_model = default_model
+
+    def work(self, msg: StartTranscription) -> Transcript:
+        options = msg.options
+        spec = whisper.resolve_model(
+            options.model or self._default_model,
+            device=options.device,
+            compute_type=options.compute_type,
+        )
+        return whisper.transcribe_file(
+            self._models.get(spec),
+            msg.source,
+            options,
+            start_at=msg.start_at,
+            first_index=msg.first_index,
+            on_segment=msg.on_segment,
+            cancel=msg.cancel,
+            model_name=spec.name,
         )

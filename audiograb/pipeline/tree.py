@@ -7,6 +7,8 @@
         ├── journal     writes each event to the store, then publishes it
         ├── downloader  yt-dlp in worker threads (limiter: max_concurrent_jobs)
         ├── converter   FFmpeg subprocesses driven from threads (limiter: CPU count)
+        ├── transcriber faster-whisper in threads, models loaded once and shared
+        │               (limiter: max_concurrent_transcriptions)
         └── scheduler   the job queue; runs each job's phases as a task of its own
 
 Draining in reverse means the scheduler stops first: running jobs are interrupted (their work
@@ -21,12 +23,13 @@ import anyio
 
 from actors import ChildSpec, ThreadBridge, Topic, open_actor_system
 from audiograb.config import Settings, load_settings
+from audiograb.engines import whisper
 from audiograb.pipeline.facade import Audiograb
 from audiograb.pipeline.journal import JOURNAL_MAILBOX, Journal
 from audiograb.pipeline.messages import Recorded
 from audiograb.pipeline.runner import JobRunner, Stages
 from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Scheduler
-from audiograb.pipeline.stages import Converter, Downloader
+from audiograb.pipeline.stages import Converter, Downloader, Transcriber
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import default_registry
 from audiograb.store import open_store
@@ -75,11 +78,26 @@ async def open_audiograb(
                 mailbox_size=STAGE_MAILBOX,
             )
         )
+        whisper_slots = anyio.CapacityLimiter(settings.max_concurrent_transcriptions)
+        models = whisper.ModelPool()
+        transcriber = await system.spawn(
+            ChildSpec(
+                name="transcriber",
+                factory=lambda: Transcriber(whisper_slots, models, settings.whisper_model),
+                mailbox_size=STAGE_MAILBOX,
+            )
+        )
         workspace = Workspace(settings.work_root, settings.output_root)
         registry = default_registry()
         runner = JobRunner(
             settings=settings,
-            stages=Stages(journal=journal, downloader=downloader, converter=converter),
+            store=store,
+            stages=Stages(
+                journal=journal,
+                downloader=downloader,
+                converter=converter,
+                transcriber=transcriber,
+            ),
             workspace=workspace,
             registry=registry,
             bridge=bridge,

@@ -10,6 +10,8 @@ import subprocess
 
 from audiograb.domain import AudiograbError, ErrorCode
 
+from .plan import VideoEncoder
+
 __all__ = ["FfmpegNotFound", "available_encoders", "find_ffmpeg", "video_encoder_for"]
 
 _INSTALL_HINT = (
@@ -71,6 +73,6 @@ def available_encoders(ffmpeg: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def video_encoder_for(ffmpeg: str) -> str:
+def video_encoder_for(ffmpeg: str) -> VideoEncoder:
     """`libx264` when this binary has it, else `mpeg4` (built into every FFmpeg)."""
     return "libx264" if "libx264" in available_encoders(ffmpeg) else "mpeg4"

@@ -24,11 +24,11 @@ from audiograb.domain.transcript import (
     render,
 )
 from audiograb.engines.whisper import ModelPool, ModelSpec, resolve_model, transcribe_file
+from tests import speech
+from tests.speech import LIBRIVOX, join_clips, librivox_clips
 from tests.wer import normalise, read_references, word_error_rate
 
-LIBRIVOX = Path(__file__).parents[2] / "data" / "librivox"
 MAX_WER = 0.15
-GAP_SECONDS = 1.0
 OPTIONS = TranscribeOptions(device="cpu", compute_type="int8")
 
 slow = pytest.mark.slow
@@ -86,30 +86,18 @@ def model(pool: ModelPool, spec: ModelSpec) -> object:
 
 @pytest.fixture(scope="module")
 def clips() -> list[Path]:
-    return sorted(LIBRIVOX.glob("*.wav"))
+    return librivox_clips()
 
 
 @pytest.fixture(scope="module")
 def reference_text(clips: list[Path]) -> str:
-    references = read_references(LIBRIVOX / "transcription")
-    return " ".join(references[clip.stem] for clip in clips)
+    return speech.reference_text(clips)
 
 
 @pytest.fixture(scope="module")
 def speech_file(tmp_path_factory: pytest.TempPathFactory, clips: list[Path]) -> Path:
     """All clips in one 16 kHz mono WAV, a second of silence between each."""
-    path = tmp_path_factory.mktemp("speech") / "librivox.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        for i, clip in enumerate(clips):
-            if i:
-                out.writeframes(b"\x00\x00" * int(16_000 * GAP_SECONDS))
-            with wave.open(str(clip), "rb") as source:
-                assert (source.getnchannels(), source.getframerate()) == (1, 16_000)
-                out.writeframes(source.readframes(source.getnframes()))
-    return path
+    return join_clips(tmp_path_factory.mktemp("speech") / "librivox.wav", clips)
 
 
 class Progress(msgspec.Struct):

@@ -1,0 +1,76 @@
+"""`audiograb transcribe URL|FILE`: speech to text, with a progress bar while whisper works."""
+
+import sys
+from pathlib import Path
+
+import anyio
+import asyncclick as click
+
+from audiograb.cli.common import reports_errors, settings_of
+from audiograb.cli.follow import finish, follow
+from audiograb.domain import JobRequest, JobState, TranscribeOptions, TranscriptFormat, render
+from audiograb.pipeline import open_audiograb
+
+FORMATS = [f.value for f in TranscriptFormat]
+
+
+def is_local(target: str) -> bool:
+    """A path to an existing file, rather than a URL."""
+    return "://" not in target and Path(target).is_file()
+
+
+@click.command("transcribe")
+@click.argument("target", metavar="URL|FILE")
+@click.option("--model", default=None, help="Model name or folder (default: bundled tiny.en).")
+@click.option("--language", default=None, help="Language code such as en; default: detect.")
+@click.option("--translate", is_flag=True, help="Translate the speech into English.")
+@click.option(
+    "-f",
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default=TranscriptFormat.TXT.value,
+    show_default=True,
+)
+@click.option("-o", "--output", type=str, default=None, help="Write here instead of stdout.")
+@click.option("--beam-size", type=click.IntRange(1, 20), default=5, show_default=True)
+@click.option("--no-vad", is_flag=True, help="Transcribe silence too (no voice detection).")
+@click.option("--prompt", default=None, help="Initial prompt: names, jargon, spelling hints.")
+@click.pass_context
+@reports_errors
+async def command(
+    ctx: click.Context,
+    target: str,
+    model: str | None,
+    language: str | None,
+    translate: bool,
+    format_: str,
+    output: str | None,
+    beam_size: int,
+    no_vad: bool,
+    prompt: str | None,
+) -> None:
+    """Transcribe a URL's audio or a local FILE."""
+    options = TranscribeOptions(
+        language=language,
+        task="translate" if translate else "transcribe",
+        beam_size=beam_size,
+        vad_filter=not no_vad,
+        initial_prompt=prompt,
+        model=model,
+    )
+    request = JobRequest(url=target, transcribe=True, keep_media=False, transcription=options)
+    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+        if is_local(target):
+            job = await ag.submit_file(Path(target), request)
+        else:
+            job = await ag.submit(request)
+        done = await follow(ag, job.id)
+        if done.state is not JobState.COMPLETED:
+            finish(done)  # says why, and exits non-zero
+        text = render(await ag.transcript(job.id), TranscriptFormat(format_))
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        await anyio.Path(output).write_text(text)
+        click.echo(output)

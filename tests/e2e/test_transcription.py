@@ -1,0 +1,180 @@
+"""Transcription jobs end to end with the real bundled tiny.en and real human speech."""
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from audiograb.config import Settings
+from audiograb.domain import (
+    AudioFormat,
+    JobRequest,
+    JobState,
+    TranscriptFormat,
+    TranscriptSegmentAdded,
+    render,
+)
+from audiograb.pipeline import open_audiograb
+from audiograb.store import open_store
+from tests import speech
+from tests.mediaserver import MediaServer, media_server
+from tests.wer import word_error_rate
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+MAX_WER = 0.15
+TRANSCRIBE = JobRequest(url="", transcribe=True, keep_media=False)
+
+
+@pytest.fixture(scope="module")
+def speech_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The LibriVox clips joined once (about 29 s) and twice over (about 1 minute)."""
+    root = tmp_path_factory.mktemp("speech")
+    clips = speech.librivox_clips()
+    speech.join_clips(root / "once.wav", clips)
+    speech.join_clips(root / "twice.wav", clips, repeats=2)
+    return root
+
+
+@pytest.fixture
+def speech_server(speech_root: Path) -> Iterator[MediaServer]:
+    with media_server(speech_root) as running:
+        yield running
+
+
+def reference(repeats: int = 1) -> str:
+    return speech.reference_text(speech.librivox_clips(), repeats)
+
+
+async def test_a_url_is_transcribed_as_segments_arrive(
+    settings: Settings, speech_server: MediaServer
+) -> None:
+    request = JobRequest(url=speech_server.url("once.wav"), transcribe=True, keep_media=False)
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit(request)
+        percents: list[float | None] = []
+        with anyio.fail_after(120):
+            async with ag.subscribe(job.id) as events:
+                async for recorded in events:
+                    if isinstance(recorded.event, TranscriptSegmentAdded):
+                        percents.append(recorded.event.percent)
+        done = await ag.get(job.id)
+        transcript = await ag.transcript(job.id)
+    assert done.state is JobState.COMPLETED, done.error
+    assert word_error_rate(reference(), transcript.text) < MAX_WER
+    assert len(percents) == len(transcript.segments) > 1
+    assert [p for p in percents if p is not None] == sorted(p for p in percents if p is not None)
+    assert done.output_path is not None
+    assert Path(done.output_path).suffix == ".json"
+    assert done.transcript_language == "en"
+
+
+async def test_a_download_is_kept_and_transcribed(
+    settings: Settings, speech_server: MediaServer
+) -> None:
+    request = JobRequest(url=speech_server.url("once.wav"), format=AudioFormat.MP3, transcribe=True)
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit(request)
+        with anyio.fail_after(120):
+            done = await ag.wait(job.id)
+        srt = render(await ag.transcript(job.id), TranscriptFormat.SRT)
+    assert done.state is JobState.COMPLETED, done.error
+    assert done.output_path is not None
+    assert done.output_path.endswith(".mp3")
+    assert "-->" in srt
+
+
+async def test_a_local_file_is_transcribed_where_it_is(
+    settings: Settings, speech_root: Path
+) -> None:
+    source = speech_root / "once.wav"
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit_file(source, TRANSCRIBE)
+        with anyio.fail_after(120):
+            done = await ag.wait(job.id)
+        transcript = await ag.transcript(job.id)
+    assert done.state is JobState.COMPLETED, done.error
+    assert word_error_rate(reference(), transcript.text) < MAX_WER
+    assert source.is_file()
+
+
+async def test_cancel_stops_a_transcription_promptly(settings: Settings, speech_root: Path) -> None:
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit_file(speech_root / "twice.wav", TRANSCRIBE)
+        with anyio.fail_after(120):
+            async with ag.subscribe(job.id) as events:
+                async for recorded in events:
+                    if isinstance(recorded.event, TranscriptSegmentAdded):
+                        break
+        with anyio.fail_after(15):
+            cancelled = await ag.cancel(job.id)
+    assert cancelled.state is JobState.CANCELLED
+
+
+# A child process that transcribes and crashes hard once the first segment is stored.
+CRASHING_CHILD = """
+import os, signal, sys
+from pathlib import Path
+import anyio
+from audiograb.config import load_settings
+from audiograb.domain import JobRequest, TranscriptSegmentAdded
+from audiograb.pipeline import open_audiograb
+from audiograb.store import open_store
+
+async def main() -> None:
+    settings = load_settings(data_dir=sys.argv[1], output_dir=sys.argv[2])
+    request = JobRequest(url="", transcribe=True, keep_media=False)
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit_file(Path(sys.argv[3]), request)
+        async with ag.subscribe(job.id) as events:
+            async for recorded in events:
+                if isinstance(recorded.event, TranscriptSegmentAdded):
+                    print(job.id, flush=True)
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+anyio.run(main)
+"""
+
+
+async def test_a_crashed_transcription_resumes_from_its_checkpoint(
+    settings: Settings, speech_root: Path
+) -> None:
+    argv = [
+        sys.executable,
+        "-c",
+        CRASHING_CHILD,
+        str(settings.data_dir),
+        str(settings.output_root),
+        str(speech_root / "twice.wav"),
+    ]
+    async with await anyio.open_process(
+        argv, env={**os.environ, "PYTHONPATH": str(Path.cwd())}, stderr=None
+    ) as child:
+        assert child.stdout is not None
+        with anyio.fail_after(120):
+            job_id = (await child.stdout.receive()).decode().strip()
+            await child.wait()
+    assert child.returncode == -signal.SIGKILL
+
+    async with open_store(settings.database_path) as store:
+        before = [recorded.event for recorded in await store.events_after(job_id)]
+    async with open_audiograb(settings) as ag:
+        with anyio.fail_after(120):
+            done = await ag.wait(job_id)
+        async with ag.subscribe(job_id) as events:
+            after = [recorded.event async for recorded in events]
+        transcript = await ag.transcript(job_id)
+    assert done.state is JobState.COMPLETED, done.error
+    stored_first = [e for e in before if isinstance(e, TranscriptSegmentAdded)]
+    assert stored_first, "the crash came before any checkpoint"
+    segments = [e.segment for e in after if isinstance(e, TranscriptSegmentAdded)]
+    indices = [segment.index for segment in segments]
+    assert indices == list(range(len(indices))), "a segment was redone or skipped"
+    assert segments[0] == stored_first[0].segment
+    starts = [segment.start for segment in transcript.segments]
+    assert starts == sorted(starts)
+    assert word_error_rate(reference(repeats=2), transcript.text) < MAX_WER
