@@ -29,7 +29,7 @@ type: setup ## mypy --strict over both packages.
 check: lint type test
 
 bench: setup ## Speed goals, as ratios against baselines measured in the same run.
-	@set -e; for script in bench/*_bench.py; do echo "== $$script"; $(UV) run python $$script; done
+	@set -e; for script in bench/*_bench.py; do echo "== $$script"; PYTHONPATH=. $(UV) run python $$script; done
 
 container: ## Build the service image with podman or docker.
 	@engine=$$(command -v podman || command -v docker) || { echo "podman or docker is needed"; exit 1; }; \

@@ -13,6 +13,7 @@ latency. Every request is logged.
 
 import contextlib
 import re
+import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -233,3 +234,20 @@ def media_server(root: Path, host: str = "127.0.0.1") -> Iterator[MediaServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main() -> None:
+    """`python -m tests.mediaserver ROOT [LATENCY]`: serve ROOT from a process of its own.
+
+    Prints the base URL, then serves until stdin closes. Benchmarks use it so that the
+    server's threads do not compete with the code being measured for its interpreter lock.
+    """
+    root = Path(sys.argv[1])
+    with media_server(root) as server:
+        server.latency = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
