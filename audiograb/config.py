@@ -64,6 +64,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cookies_file: Path | None = None
     """A Netscape cookies.txt passed to extractors for private or age-restricted media."""
 
+    x_auth_token: str | None = None
+    """X (Twitter) `auth_token` cookie, for protected Spaces and posts; never logged."""
+
+    x_ct0: str | None = None
+    """X (Twitter) `ct0` cookie that goes with `x_auth_token`."""
+
+    itunes_api_base: str = "https://itunes.apple.com"
+    """iTunes lookup and search API (Apple Podcasts and Spotify episode matching)."""
+
+    spotify_base: str = "https://open.spotify.com"
+    """Where Spotify's public pages are read for titles, shows and durations."""
+
+    xiaoyuzhou_base: str = "https://www.xiaoyuzhoufm.com"
+    """Where 小宇宙 episode and podcast pages are read."""
+
     host: str = "127.0.0.1"
     """Address `audiograb serve` binds to; anything but loopback needs `api_keys`."""
 
