@@ -145,12 +145,13 @@ class Audiograb:
         if job.state.terminal:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
         with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+            now = await self._store.last_seq(job_id)
             held: bool = await self._scheduler.ask(
                 lambda reply: CancelJob(job_id=job_id, reply=reply)
             )
             if held:
                 with anyio.move_on_after(CANCEL_DEADLINE):
-                    async for _ in job_feed(self._store, live, job_id, 0):
+                    async for _ in job_feed(self._store, live, job_id, now):
                         pass
             else:  # left behind by a process that is gone: nothing runs it
                 await self._runner.cancel_orphan(job)
@@ -206,8 +207,8 @@ class Audiograb:
                 yield job_feed(self._store, live, job_id, after)
 
     async def wait(self, job_id: str) -> Job:
-        """Wait until the job has ended and return it."""
-        async with self.subscribe(job_id) as events:
+        """Wait until the job has ended (its current run, if it was retried) and return it."""
+        async with self.subscribe(job_id, after=await self._store.last_seq(job_id)) as events:
             async for recorded in events:
                 if is_terminal(recorded.event):
                     break

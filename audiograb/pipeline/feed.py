@@ -23,14 +23,19 @@ async def job_feed(
     """Events of one job with `seq > after_seq`, ending after its terminal event."""
     cursor = after_seq
     while True:
-        for recorded in await store.events_after(job_id, cursor):
+        backlog = await store.events_after(job_id, cursor)
+        for recorded in backlog:
             cursor = recorded.event.seq
             yield recorded
-            if is_terminal(recorded.event):
-                return
+        if backlog and is_terminal(backlog[-1].event):
+            return  # a retried job has events after its old terminal one, so this is the end
         job = await store.get_job(job_id)
-        if job is None or job.state.terminal:
-            return  # the terminal event was already behind the cursor
+        if job is None:
+            return
+        if job.state.terminal:
+            if await store.last_seq(job_id) <= cursor:
+                return  # it ended at or before the cursor
+            continue  # it ended just now: read the end from the store
         async for item in live:
             if isinstance(item, Lagged):
                 break  # resync from the store
