@@ -5,6 +5,9 @@ than one of them (`audiograb serve` runs the API) to the CLI, and is the console
 """
 
 from audiograb.cli import cli
+from audiograb.server import serve
+
+cli.add_command(serve.command)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import httpx
 from audiograb.api import create_app
 from audiograb.config import Settings
 from audiograb.pipeline import Audiograb, open_audiograb
-from audiograb.server.http import api_server, bind_socket
+from audiograb.server.http import ApiServer, api_server, bind_socket
 
 __all__ = ["API_KEY", "RunningApi", "SseFrame", "read_frames", "running_api"]
 
@@ -24,10 +24,11 @@ API_KEY = "test-key-0123456789abcdef"
 
 @dataclass(frozen=True)
 class RunningApi:
-    """A served app: its base URL and the `Audiograb` under it."""
+    """A served app: its base URL, the `Audiograb` under it and the uvicorn server."""
 
     base_url: str
     ag: Audiograb
+    server: ApiServer
     headers: dict[str, str] = field(default_factory=dict)
 
     def client(self, *, key: bool = True, timeout: float = 30.0) -> httpx.AsyncClient:
@@ -49,7 +50,7 @@ async def running_api(settings: Settings, *, keepalive: float = 15.0) -> AsyncIt
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(server.serve, [sock])
             try:
-                yield RunningApi(base_url=f"http://127.0.0.1:{port}", ag=ag, headers=headers)
+                yield RunningApi(f"http://127.0.0.1:{port}", ag, server, headers)
             finally:
                 server.should_exit = True
 

@@ -12,7 +12,7 @@ import pytest
 from audiograb.config import Settings
 from audiograb.domain import decode_event
 from tests.e2e.api_support import API_KEY, RunningApi, SseFrame, read_frames, running_api
-from tests.mediaserver import MediaServer
+from tests.mediaserver import MediaServer, media_server
 
 pytestmark = pytest.mark.anyio
 
@@ -57,9 +57,7 @@ async def test_download_followed_over_sse_then_fetched_whole_and_by_range(
         ids = [frame.id for frame in frames]
         assert ids == list(range(1, len(frames) + 1))
         events = [decode_event(frame.data) for frame in frames]
-        assert [frame.event for frame in frames] == [
-            type(e).__struct_config__.tag for e in events
-        ]
+        assert [frame.event for frame in frames] == [type(e).__struct_config__.tag for e in events]
         assert frames[0].event == "job.submitted"
         assert frames[-1].event == "job.completed"
         states = [json.loads(f.data)["state"] for f in frames if f.event == "job.state"]
@@ -68,7 +66,8 @@ async def test_download_followed_over_sse_then_fetched_whole_and_by_range(
         shown = (await http.get(f"/api/jobs/{job['id']}")).json()
         assert shown["state"] == "completed"
         assert "output_path" not in shown  # server paths never leave the server
-        on_disk = Path((await api.ag.get(str(job["id"]))).output_path or "").read_bytes()
+        stored = await api.ag.get(str(job["id"]))
+        on_disk = await anyio.Path(stored.output_path or "").read_bytes()
 
         whole = await http.get(shown["file_url"])
         assert whole.status_code == 200
@@ -122,9 +121,7 @@ async def test_last_event_id_resumes_mid_job_with_no_gap_and_no_duplicate(
         assert [(f.id, f.data) for f in first + rest] == [(f.id, f.data) for f in everything]
 
         # The all-jobs stream resumes by global log id the same way.
-        async with http.stream(
-            "GET", "/api/events", headers={"Last-Event-ID": "2"}
-        ) as response:
+        async with http.stream("GET", "/api/events", headers={"Last-Event-ID": "2"}) as response:
             seen: list[SseFrame] = []
             with anyio.fail_after(10):
                 async for frame in read_frames(response):
@@ -152,12 +149,22 @@ async def test_cancel_retry_and_the_original_routes(api: RunningApi, server: Med
         again = await http.delete(f"/api/download/{job_id}")
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "invalid_state"
+        page = (await http.get("/api/jobs", params={"state": "cancelled"})).json()
+        assert [j["id"] for j in page["jobs"]] == [job_id]
         retried = await http.post(f"/api/jobs/{job_id}/retry")
         assert retried.status_code == 200
         assert retried.json()["state"] == "queued"
-        assert (await http.delete(f"/api/download/{job_id}")).json()["status"] == "cancelled"
-        page = (await http.get("/api/jobs", params={"state": "cancelled"})).json()
-        assert [j["id"] for j in page["jobs"]] == [job_id]
+        assert retried.json()["attempts"] == 1
+
+
+@pytest.mark.slow
+async def test_a_retried_job_can_be_cancelled_again(api: RunningApi, server: MediaServer) -> None:
+    server.slow("long.m4a", bytes_per_second=50_000)
+    async with api.client() as http:
+        job = await submit(http, server.url("long.m4a"))
+        assert (await http.delete(f"/api/jobs/{job['id']}")).json()["state"] == "cancelled"
+        assert (await http.post(f"/api/jobs/{job['id']}/retry")).status_code == 200
+        assert (await http.delete(f"/api/download/{job['id']}")).json()["status"] == "cancelled"
 
 
 async def test_keepalive_comments_on_an_idle_stream(keyed: Settings) -> None:
@@ -168,6 +175,16 @@ async def test_keepalive_comments_on_an_idle_stream(keyed: Settings) -> None:
                 async for frame in read_frames(response):
                     if frame.comment == "keepalive":
                         break
+
+
+async def test_shutdown_ends_open_event_streams(keyed: Settings) -> None:
+    async with running_api(keyed) as api, api.client() as http:
+        with anyio.fail_after(10):
+            async with http.stream("GET", "/api/events") as response:
+                assert response.status_code == 200
+                api.server.should_exit = True
+                frames = [frame async for frame in read_frames(response)]
+        assert frames == []  # ended cleanly, without waiting for the graceful-shutdown timeout
 
 
 PROTECTED = [
@@ -254,7 +271,7 @@ async def test_redirect_to_a_private_address_fails_the_job(
 
 @pytest.mark.slow
 async def test_hls_segments_on_a_private_address_fail_the_job(
-    settings: Settings, server: MediaServer, media_root: Path
+    settings: Settings, server: MediaServer, media_root: Path, tmp_path: Path
 ) -> None:
     narrow = msgspec.structs.replace(
         settings, allow_private_networks=False, allow_networks=("127.0.0.1/32",)
@@ -265,9 +282,10 @@ async def test_hls_segments_on_a_private_address_fail_the_job(
         f"http://127.0.0.2:{port}/hls-ts/{line}" if line and not line.startswith("#") else line
         for line in playlist.splitlines()
     )
-    (media_root / "ssrf.m3u8").write_text(rewritten + "\n")
-    async with running_api(narrow) as api:
-        assert await _failure_of(api, server.url("ssrf.m3u8")) == "forbidden_address"
+    (tmp_path / "ssrf.m3u8").write_text(rewritten + "\n")
+    with media_server(tmp_path) as playlists:
+        async with running_api(narrow) as api:
+            assert await _failure_of(api, playlists.url("ssrf.m3u8")) == "forbidden_address"
 
 
 TRAVERSALS = [

@@ -1,0 +1,91 @@
+"""Who may call the API, and how often: API keys and the per-client rate limit, as one guard.
+
+Keys come from `Authorization: Bearer KEY` or `X-API-Key: KEY`; routes that browsers open with
+`EventSource` or `WebSocket` (which cannot set headers) also take `?token=KEY`. Keys are compared
+in constant time with every configured key, so timing tells nothing about which one nearly
+matched. Rate limiting runs first, keyed by the key presented (when valid) or the client
+address, so guessing keys is rate limited too. With no keys configured the API is open; `serve`
+then refuses to bind anywhere but loopback unless told `--insecure`.
+
+Route handlers opt out with `opt={"public": True}` (health) and opt in to the query token with
+`opt={"query_token": True}`.
+"""
+
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Guard
+
+from audiograb.api.errors import ApiCode, ApiError
+from audiograb.api.ratelimit import RateLimiter, retry_after
+
+__all__ = ["PUBLIC", "QUERY_TOKEN", "access_guard", "presented_key"]
+
+PUBLIC = "public"
+"""Handler `opt` flag: no key and no rate limit (liveness probes)."""
+QUERY_TOKEN = "query_token"
+"""Handler `opt` flag: also accept the key as `?token=` (EventSource, WebSocket)."""
+
+_BEARER = "bearer "
+
+
+def presented_key(connection: ASGIConnection[Any, Any, Any, Any], *, query: bool) -> str | None:
+    """The key the client sent, from the headers (or, if `query`, the `token` parameter)."""
+    authorization = connection.headers.get("authorization", "")
+    if authorization[: len(_BEARER)].lower() == _BEARER:
+        return authorization[len(_BEARER) :].strip() or None
+    header = connection.headers.get("x-api-key", "").strip()
+    if header:
+        return header
+    if query:
+        token = connection.query_params.get("token")
+        return token.strip() if isinstance(token, str) and token.strip() else None
+    return None
+
+
+def _matching_key(candidate: str, keys: Sequence[bytes]) -> int | None:
+    """Index of the configured key equal to `candidate`, comparing with all in constant time."""
+    given = candidate.encode()
+    found: int | None = None
+    for index, key in enumerate(keys):
+        if hmac.compare_digest(given, key):
+            found = index
+    return found
+
+
+def access_guard(api_keys: Sequence[str], limiter: RateLimiter) -> Guard:
+    """A guard that rate limits every non-public route and, with keys configured, needs one."""
+    keys = tuple(key.encode() for key in api_keys)
+
+    def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
+    ) -> None:
+        if route_handler.opt.get(PUBLIC):
+            return
+        presented = presented_key(connection, query=bool(route_handler.opt.get(QUERY_TOKEN)))
+        index = _matching_key(presented, keys) if presented is not None and keys else None
+        client = f"key:{index}" if index is not None else f"addr:{_address(connection)}"
+        wait = limiter.acquire(client)
+        if wait is not None:
+            raise ApiError(
+                ApiCode.RATE_LIMITED,
+                "too many requests; slow down",
+                headers={"Retry-After": retry_after(wait)},
+            )
+        if keys and index is None:
+            message = "a valid API key is required" if presented else "an API key is required"
+            raise ApiError(
+                ApiCode.UNAUTHORIZED,
+                f"{message} (Authorization: Bearer KEY or X-API-Key: KEY)",
+                headers={"WWW-Authenticate": 'Bearer realm="audiograb"'},
+            )
+
+    return guard
+
+
+def _address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    client = connection.client
+    return client.host if client is not None else "unknown"

@@ -1,0 +1,97 @@
+"""`create_app(ag)`: the Litestar app over one `Audiograb`, ready to serve or to embed.
+
+The app owns no lifecycle: whoever made the `Audiograb` (the `serve` command, or an embedding
+application's own lifespan) keeps it open for as long as the app serves. Before it stops, it
+calls `end_event_streams(app)` so that open event streams finish instead of holding the
+server's shutdown up.
+"""
+
+from collections.abc import Mapping
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from audiograb.api.access import access_guard
+from audiograb.api.context import ApiContext
+from audiograb.api.errors import exception_handlers
+from audiograb.api.ratelimit import RateLimiter
+from audiograb.api.readiness import Probe
+from audiograb.api.routes import events, jobs, legacy, meta
+from audiograb.api.sse import StreamCloser
+from audiograb.config import Settings
+from audiograb.pipeline import Audiograb
+
+__all__ = ["DEFAULT_KEEPALIVE", "create_app", "end_event_streams"]
+
+#: Seconds of silence after which an event stream sends a keepalive comment.
+DEFAULT_KEEPALIVE = 15.0
+
+_STATE_KEY = "audiograb_api"
+
+_ROUTES = (
+    meta.health,
+    meta.ready,
+    meta.platforms,
+    jobs.submit_download,
+    jobs.list_jobs,
+    jobs.get_job,
+    jobs.cancel_job,
+    jobs.retry_job,
+    jobs.get_job_file,
+    events.job_events,
+    events.all_events,
+    legacy.legacy_submit,
+    legacy.legacy_status,
+    legacy.legacy_cancel,
+)
+
+
+def create_app(
+    ag: Audiograb,
+    *,
+    settings: Settings | None = None,
+    probes: Mapping[str, Probe] | None = None,
+    keepalive: float = DEFAULT_KEEPALIVE,
+) -> Litestar:
+    """The REST API over `ag`.
+
+    `settings` default to `ag.settings` (keys, rate limit, body size); `probes` are the extra
+    readiness checks `/api/ready` runs besides the database (FFmpeg, whisper model);
+    `keepalive` is the SSE keepalive period.
+    """
+    settings = settings or ag.settings
+    context = ApiContext(
+        ag=ag,
+        settings=settings,
+        streams=StreamCloser(),
+        keepalive=keepalive,
+        probes=dict(probes or {}),
+    )
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    def provide_context() -> ApiContext:
+        return context
+
+    return Litestar(
+        route_handlers=list(_ROUTES),
+        dependencies={"api": Provide(provide_context, sync_to_thread=False, use_cache=True)},
+        guards=[access_guard(settings.api_keys, limiter)],
+        exception_handlers=exception_handlers(),
+        request_max_body_size=settings.max_request_bytes,
+        openapi_config=OpenAPIConfig(
+            title="AudioGrab",
+            version=meta.service_version(),
+            description="Download, convert and follow jobs; see docs/api.md.",
+            path="/api/schema",
+        ),
+        state=State({_STATE_KEY: context}),
+        on_shutdown=[context.streams.close],
+    )
+
+
+def end_event_streams(app: Litestar) -> None:
+    """Finish every open event stream of `app` now and refuse none later (server shutdown)."""
+    context: ApiContext = app.state[_STATE_KEY]
+    context.streams.close()

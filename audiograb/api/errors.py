@@ -1,0 +1,231 @@
+"""One error shape for every API failure, and the one table from error code to HTTP status.
+
+Every error leaves the API as `{"error": {"code": ..., "message": ...}}` (validation errors add
+`details`). Codes are stable strings: the domain's `ErrorCode` values plus a few that only the
+HTTP layer knows (`unauthorized`, `rate_limited`, ...). Litestar's own exceptions (malformed
+JSON, failed validation, body too large, unknown route) are translated here too, so a client
+never sees Litestar's default error body and bad input never becomes a 500.
+"""
+
+import logging
+from collections.abc import Mapping
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi import ResponseSpec
+from litestar.types import ExceptionHandlersMap
+
+from audiograb.domain import AudiograbError, ErrorCode
+
+__all__ = [
+    "STATUS_OF",
+    "ApiCode",
+    "ApiError",
+    "ErrorBody",
+    "ErrorDetail",
+    "ErrorInfo",
+    "error_responses",
+    "exception_handlers",
+    "status_of",
+]
+
+_log = logging.getLogger(__name__)
+
+
+class ApiCode(StrEnum):
+    """Error codes that only the HTTP layer produces (the rest are `ErrorCode`s)."""
+
+    UNAUTHORIZED = "unauthorized"
+    RATE_LIMITED = "rate_limited"
+    REQUEST_TOO_LARGE = "request_too_large"
+    VALIDATION_FAILED = "validation_failed"
+    ROUTE_NOT_FOUND = "route_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    NOT_READY = "not_ready"
+    SHUTTING_DOWN = "shutting_down"
+
+
+_ORIGIN_FAILED = HTTPStatus.BAD_GATEWAY
+"""The site we fetch from failed us: not the client's fault and not ours."""
+
+#: The one table: every error code the API can return, and its HTTP status.
+STATUS_OF: Mapping[str, HTTPStatus] = {
+    ErrorCode.INVALID_URL: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.UNSUPPORTED_URL: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.UNSUPPORTED_YET: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ErrorCode.INVALID_REQUEST: HTTPStatus.BAD_REQUEST,
+    ErrorCode.NOT_FOUND: _ORIGIN_FAILED,
+    ErrorCode.AUTH_REQUIRED: _ORIGIN_FAILED,
+    ErrorCode.GEO_BLOCKED: _ORIGIN_FAILED,
+    ErrorCode.NETWORK: _ORIGIN_FAILED,
+    ErrorCode.FORBIDDEN_ADDRESS: HTTPStatus.FORBIDDEN,
+    ErrorCode.DOWNLOAD_FAILED: _ORIGIN_FAILED,
+    ErrorCode.CONVERSION_FAILED: HTTPStatus.INTERNAL_SERVER_ERROR,
+    ErrorCode.TRANSCRIPTION_FAILED: HTTPStatus.INTERNAL_SERVER_ERROR,
+    ErrorCode.MODEL_NOT_FOUND: HTTPStatus.SERVICE_UNAVAILABLE,
+    ErrorCode.JOB_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ErrorCode.INVALID_STATE: HTTPStatus.CONFLICT,
+    ErrorCode.FILE_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ErrorCode.CANCELLED: HTTPStatus.CONFLICT,
+    ErrorCode.INTERRUPTED: HTTPStatus.CONFLICT,
+    ErrorCode.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
+    ApiCode.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
+    ApiCode.RATE_LIMITED: HTTPStatus.TOO_MANY_REQUESTS,
+    ApiCode.REQUEST_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    ApiCode.VALIDATION_FAILED: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ApiCode.ROUTE_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ApiCode.METHOD_NOT_ALLOWED: HTTPStatus.METHOD_NOT_ALLOWED,
+    ApiCode.RANGE_NOT_SATISFIABLE: HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+    ApiCode.NOT_READY: HTTPStatus.SERVICE_UNAVAILABLE,
+    ApiCode.SHUTTING_DOWN: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+#: Litestar's own HTTP errors, by status, when nothing more precise is known.
+_CODE_FOR_STATUS: Mapping[int, str] = {
+    HTTPStatus.BAD_REQUEST: ErrorCode.INVALID_REQUEST,
+    HTTPStatus.UNAUTHORIZED: ApiCode.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN: ApiCode.UNAUTHORIZED,
+    HTTPStatus.NOT_FOUND: ApiCode.ROUTE_NOT_FOUND,
+    HTTPStatus.METHOD_NOT_ALLOWED: ApiCode.METHOD_NOT_ALLOWED,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ApiCode.REQUEST_TOO_LARGE,
+    HTTPStatus.UNPROCESSABLE_ENTITY: ApiCode.VALIDATION_FAILED,
+    HTTPStatus.TOO_MANY_REQUESTS: ApiCode.RATE_LIMITED,
+    HTTPStatus.SERVICE_UNAVAILABLE: ApiCode.NOT_READY,
+}
+
+
+def status_of(code: str) -> HTTPStatus:
+    """The HTTP status for an error code (500 for a code the table does not know)."""
+    return STATUS_OF.get(code, HTTPStatus.INTERNAL_SERVER_ERROR)
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason a request failed validation."""
+
+    field: str
+    """The offending field or parameter (`body` when the body as a whole is wrong)."""
+    source: str
+    """Where it was: `body`, `query`, `path` or `header`."""
+    message: str
+
+
+class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The inside of the error body."""
+
+    code: str
+    message: str
+    details: tuple[ErrorDetail, ...] = ()
+
+
+class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
+    """Every API error response: `{"error": {"code": ..., "message": ...}}`."""
+
+    error: ErrorInfo
+
+
+class ApiError(Exception):
+    """An HTTP-layer failure with a stable code (its status comes from `STATUS_OF`)."""
+
+    def __init__(
+        self, code: str, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _respond(
+    info: ErrorInfo, *, status: int | None = None, headers: Mapping[str, str] | None = None
+) -> Response[ErrorBody]:
+    return Response(
+        ErrorBody(error=info),
+        status_code=status or status_of(info.code),
+        headers=dict(headers or {}),
+        media_type="application/json",
+    )
+
+
+def _on_audiograb_error(_: Request[Any, Any, Any], exc: AudiograbError) -> Response[ErrorBody]:
+    return _respond(ErrorInfo(code=exc.code.value, message=exc.message))
+
+
+def _on_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
+    return _respond(ErrorInfo(code=exc.code, message=exc.message), headers=exc.headers)
+
+
+def _details(exc: ValidationException) -> tuple[ErrorDetail, ...]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    return tuple(
+        ErrorDetail(
+            field=str(item.get("key", "body")),
+            source=str(getattr(item.get("source"), "value", item.get("source") or "body")),
+            message=str(item.get("message", "invalid value")),
+        )
+        for item in extra
+        if isinstance(item, dict)
+    )
+
+
+def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    headers = exc.headers or {}
+    if isinstance(exc, ValidationException):
+        details = _details(exc)
+        reasons = "; ".join(f"{d.field}: {d.message}" for d in details)
+        message = f"the request is invalid ({reasons})" if reasons else "the request is invalid"
+        info = ErrorInfo(code=ApiCode.VALIDATION_FAILED, message=message, details=details)
+        return _respond(info, headers=headers)
+    if isinstance(exc.__cause__, SerializationException):
+        info = ErrorInfo(
+            code=ErrorCode.INVALID_REQUEST, message=f"the body is not valid JSON: {exc.__cause__}"
+        )
+        return _respond(info, headers=headers)
+    if isinstance(exc, RequestEntityTooLarge):
+        info = ErrorInfo(code=ApiCode.REQUEST_TOO_LARGE, message="the request body is too large")
+        return _respond(info, headers=headers)
+    code = _CODE_FOR_STATUS.get(exc.status_code)
+    if code is None:
+        code = ErrorCode.INTERNAL if exc.status_code >= 500 else ErrorCode.INVALID_REQUEST
+    return _respond(ErrorInfo(code=code, message=str(exc.detail)), status=exc.status_code)
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _respond(ErrorInfo(code=ErrorCode.INTERNAL, message="internal error"))
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    """The handlers `create_app` installs: every error becomes an `ErrorBody`."""
+    return {
+        AudiograbError: _on_audiograb_error,
+        ApiError: _on_api_error,
+        HTTPException: _on_http_exception,
+        Exception: _on_unexpected,
+    }
+
+
+_ANY_ROUTE = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+    HTTPStatus.TOO_MANY_REQUESTS,
+)
+
+
+def error_responses(*statuses: HTTPStatus) -> dict[int, ResponseSpec]:
+    """OpenAPI entries (all `ErrorBody`) for `statuses` and those any keyed route may answer.
+
+    They also replace Litestar's own 400 entry, whose body is not the one we send.
+    """
+    return {
+        int(status): ResponseSpec(
+            data_container=ErrorBody, description=status.phrase, generate_examples=False
+        )
+        for status in sorted({*statuses, *_ANY_ROUTE})
+    }

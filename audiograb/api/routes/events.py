@@ -1,0 +1,124 @@
+"""Server-sent event routes: one job's events, and every job's events.
+
+`GET /api/jobs/{id}/events` sends the job's events from its log (`id:` is the per-job `seq`)
+and ends after the terminal event; `GET /api/events` sends every job's events (`id:` is the
+global log id) until the server stops. Both resume after the id in `Last-Event-ID` (what
+`EventSource` sends on reconnect) or, for a first connection, `?after=N`: no gap and no
+duplicate, since the facade replays the stored log before following live events.
+
+Reconnecting to a finished job with nothing left to send gets 204, which stops `EventSource`
+from reconnecting for ever.
+"""
+
+from collections.abc import AsyncGenerator, Iterable
+from http import HTTPStatus
+from typing import Annotated
+
+from litestar import get
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+
+from audiograb.api.access import QUERY_TOKEN
+from audiograb.api.context import Api
+from audiograb.api.errors import error_responses
+from audiograb.api.sse import EventStreamResponse, sse_frame
+from audiograb.domain import AudiograbError, ErrorCode
+
+__all__ = ["all_events", "job_events"]
+
+_MAX_ID = 2**63 - 1
+_STREAM = ResponseSpec(
+    str,
+    description="A text/event-stream of job events (see docs/api.md); 204 when nothing is left",
+    media_type="text/event-stream",
+    generate_examples=False,
+)
+
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(name="Last-Event-ID", required=False, description="Resume after this event id"),
+]
+After = Annotated[
+    str | None,
+    QueryParameter(name="after", required=False, description="Start after this event id"),
+]
+Token = Annotated[
+    str | None,
+    QueryParameter(
+        name="token", required=False, description="API key, for clients without headers"
+    ),
+]
+
+
+def _resume_point(last_event_id: str | None, after: str | None) -> int:
+    """The id to resume after: `Last-Event-ID` wins over `?after=`, which a reconnect repeats."""
+    raw = last_event_id if last_event_id not in (None, "") else after
+    if raw in (None, ""):
+        return 0
+    if not raw.isdigit() or int(raw) > _MAX_ID:
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST, f"an event id is a non-negative integer, not {raw!r}"
+        )
+    return int(raw)
+
+
+async def _replay(frames: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
+    for frame in frames:
+        yield frame
+
+
+@get(
+    "/api/jobs/{job_id:str}/events",
+    tags=["events"],
+    summary="Follow one job",
+    opt={QUERY_TOKEN: True},
+    media_type="text/event-stream",
+    responses={200: _STREAM, **error_responses(HTTPStatus.NOT_FOUND)},
+)
+async def job_events(
+    job_id: FromPath[str],
+    api: Api,
+    last_event_id: LastEventId = None,
+    after: After = None,
+    token: Token = None,
+) -> EventStreamResponse:
+    """Every event of one job after the resume point, ending after its terminal event."""
+    start = _resume_point(last_event_id, after)
+    job = await api.job(job_id)
+    if job.state.terminal:  # finite: read what is left now, so nothing left can answer 204
+        async with api.ag.subscribe(job_id, after=start) as feed:
+            frames = [sse_frame(r.event.seq, r.event) async for r in feed]
+        source = _replay(frames) if frames else None
+        return EventStreamResponse(source, keepalive=api.keepalive, closer=api.streams)
+
+    async def live() -> AsyncGenerator[bytes, None]:
+        async with api.ag.subscribe(job_id, after=start) as feed:
+            async for recorded in feed:
+                yield sse_frame(recorded.event.seq, recorded.event)
+
+    return EventStreamResponse(live(), keepalive=api.keepalive, closer=api.streams)
+
+
+@get(
+    "/api/events",
+    tags=["events"],
+    summary="Follow every job",
+    opt={QUERY_TOKEN: True},
+    media_type="text/event-stream",
+    responses={200: _STREAM, **error_responses()},
+)
+async def all_events(
+    api: Api,
+    last_event_id: LastEventId = None,
+    after: After = None,
+    token: Token = None,
+) -> EventStreamResponse:
+    """Every job's events after the resume point (ids from the global log), until shutdown."""
+    start = _resume_point(last_event_id, after)
+
+    async def live() -> AsyncGenerator[bytes, None]:
+        async with api.ag.subscribe(after=start) as feed:
+            async for recorded in feed:
+                yield sse_frame(recorded.id, recorded.event)
+
+    return EventStreamResponse(live(), keepalive=api.keepalive, closer=api.streams)

@@ -1,0 +1,149 @@
+"""What the API reads and writes: request bodies and the views of jobs it returns.
+
+A request body names only what a user may choose (URL, format, quality, audio or video): unknown
+fields are refused, so no client can pick a server path or pass yt-dlp options. Job views leave
+out the server's paths; the finished file is reachable only through its job's `file_url`.
+"""
+
+from typing import Annotated
+
+import msgspec
+
+from audiograb.domain import (
+    AudioFormat,
+    Job,
+    JobError,
+    JobRequest,
+    JobState,
+    MediaInfo,
+    MediaKind,
+    Quality,
+)
+
+__all__ = [
+    "Check",
+    "DownloadBody",
+    "Health",
+    "JobPage",
+    "JobView",
+    "LegacyJob",
+    "Readiness",
+    "job_view",
+    "legacy_job",
+]
+
+
+class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/downloads`: what to fetch and what to make of it."""
+
+    url: Annotated[str, msgspec.Meta(min_length=1, description="An http(s) URL of a page or file")]
+    format: AudioFormat = AudioFormat.M4A
+    quality: Quality = Quality.HIGH
+    media: MediaKind = MediaKind.AUDIO
+
+    def to_request(self) -> JobRequest:
+        """The pipeline's request for this body."""
+        return JobRequest(url=self.url, format=self.format, quality=self.quality, media=self.media)
+
+
+class JobView(msgspec.Struct, frozen=True, kw_only=True):
+    """A job as clients see it: no server paths, links to its file and events instead."""
+
+    id: str
+    state: JobState
+    platform: str
+    request: DownloadBody
+    created_at: float
+    updated_at: float
+    attempts: int
+    media: MediaInfo | None
+    error: JobError | None
+    file_url: str | None
+    """`/api/jobs/{id}/file` once the job has completed, else null."""
+    events_url: str
+
+
+class JobPage(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/jobs`: one page of jobs, newest first."""
+
+    jobs: list[JobView]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/health`: the process is up."""
+
+    status: str
+    version: str
+
+
+class Check(msgspec.Struct, frozen=True, kw_only=True):
+    """One readiness check."""
+
+    ok: bool
+    detail: str
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/ready`: whether every dependency is usable (503 when not)."""
+
+    ready: bool
+    checks: dict[str, Check]
+
+
+class LegacyJob(msgspec.Struct, frozen=True, kw_only=True):
+    """A job in the original tool's shape, for its `/api/download` routes."""
+
+    job_id: str
+    status: str
+    """`pending`, `processing`, `completed`, `failed` or `cancelled`."""
+    progress: float | None
+    created_at: float
+    download_url: str | None
+    error: str | None
+
+
+def job_view(job: Job) -> JobView:
+    """The client's view of `job`."""
+    request = job.request
+    return JobView(
+        id=job.id,
+        state=job.state,
+        platform=job.platform,
+        request=DownloadBody(
+            url=request.url, format=request.format, quality=request.quality, media=request.media
+        ),
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        attempts=job.attempts,
+        media=job.media,
+        error=job.error,
+        file_url=f"/api/jobs/{job.id}/file" if job.state is JobState.COMPLETED else None,
+        events_url=f"/api/jobs/{job.id}/events",
+    )
+
+
+_LEGACY_STATUS = {
+    JobState.QUEUED: "pending",
+    JobState.DOWNLOADING: "processing",
+    JobState.CONVERTING: "processing",
+    JobState.TRANSCRIBING: "processing",
+    JobState.COMPLETED: "completed",
+    JobState.FAILED: "failed",
+    JobState.CANCELLED: "cancelled",
+}
+
+
+def legacy_job(job: Job) -> LegacyJob:
+    """The original tool's view of `job` (its progress was only ever 0 or 1)."""
+    done = job.state is JobState.COMPLETED
+    return LegacyJob(
+        job_id=job.id,
+        status=_LEGACY_STATUS[job.state],
+        progress=1.0 if done else (0.0 if job.state is JobState.QUEUED else None),
+        created_at=job.created_at,
+        download_url=f"/api/download/{job.id}/file" if done else None,
+        error=job.error.message if job.error is not None else None,
+    )

@@ -1,0 +1,135 @@
+"""Running the API under uvicorn inside our own event loop (never `uvicorn.run`).
+
+We bind the listening socket ourselves, so port 0 works and the port is known before the server
+starts (connections that arrive early wait in the listen backlog). `ApiServer` is uvicorn's
+server with two changes: it leaves signal handling to us (uvicorn's own re-raises the signal
+after shutdown, which would interrupt the pipeline's clean stop), and it ends every open event
+stream as it starts shutting down, since uvicorn waits for open connections to finish first.
+"""
+
+import contextlib
+import ipaddress
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+
+import anyio
+import uvicorn
+from litestar import Litestar
+
+from audiograb.api import create_app, end_event_streams
+from audiograb.config import Settings
+from audiograb.pipeline import open_audiograb
+from audiograb.server.probes import engine_probes
+
+__all__ = [
+    "ApiServer",
+    "api_server",
+    "bind_socket",
+    "exposure_problem",
+    "is_loopback",
+    "run_until_signalled",
+    "serve",
+]
+
+_log = logging.getLogger("uvicorn.error")
+
+#: Seconds uvicorn waits for open requests to finish on shutdown before cancelling them.
+SHUTDOWN_GRACE = 10.0
+_BACKLOG = 2048
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names only this machine (`localhost`, 127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_problem(settings: Settings, *, insecure: bool) -> str | None:
+    """Why serving with these settings is refused (an open API off loopback), or None."""
+    if settings.api_keys or insecure or is_loopback(settings.host):
+        return None
+    return (
+        f"refusing to serve on {settings.host} without an API key: anyone who can reach it "
+        "could use it. Set AUDIOGRAB_API_KEYS (comma-separated), bind to 127.0.0.1, or pass "
+        "--insecure to expose an open API on purpose"
+    )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host:port` (port 0 picks a free one)."""
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this: without it, uvicorn's separate writes of headers and
+        # body meet the client's delayed ACK and every response waits ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((address, port))
+        sock.listen(_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class ApiServer(uvicorn.Server):
+    """uvicorn's server for one app: our signal handling, event streams ended on shutdown."""
+
+    def __init__(self, config: uvicorn.Config, app: Litestar) -> None:
+        super().__init__(config)
+        self._app = app
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave signals alone: `run_until_signalled` handles them inside the event loop."""
+        yield
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """End the event streams first, so that their connections can close."""
+        end_event_streams(self._app)
+        await super().shutdown(sockets)
+
+
+def api_server(app: Litestar, *, log_level: str = "info") -> ApiServer:
+    """A server for `app`; run it with `server.serve([sock])`, stop it with `should_exit`."""
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level=log_level,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
+    )
+    return ApiServer(config, app)
+
+
+async def run_until_signalled(server: ApiServer, sock: socket.socket) -> None:
+    """Serve until SIGINT or SIGTERM (a second one stops without waiting for requests)."""
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_exit_on_signal, server)
+        await server.serve(sockets=[sock])
+        tasks.cancel_scope.cancel()
+
+
+async def _exit_on_signal(server: ApiServer) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            server.force_exit = server.should_exit
+            server.should_exit = True
+
+
+async def serve(settings: Settings) -> None:
+    """`audiograb serve`: the pipeline and the API in this event loop, until a signal."""
+    sock = bind_socket(settings.host, settings.port)
+    with sock:
+        async with open_audiograb(settings) as ag:
+            app = create_app(ag, settings=settings, probes=engine_probes(settings))
+            server = api_server(app)
+            host, port = sock.getsockname()[:2]
+            _log.info("AudioGrab API on http://%s:%d/api (docs: /api/schema)", host, port)
+            await run_until_signalled(server, sock)

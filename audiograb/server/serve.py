@@ -1,0 +1,34 @@
+"""`audiograb serve`: run the REST API (and the pipeline under it) until stopped."""
+
+import asyncclick as click
+
+from audiograb.cli.common import EXIT_USAGE, fail, reports_errors, settings_of
+
+__all__ = ["command"]
+
+
+@click.command("serve")
+@click.option(
+    "--host", default=None, help="Address to listen on [default: $AUDIOGRAB_HOST or 127.0.0.1]."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port [default: 8000].")
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow listening beyond loopback without API keys (anyone reaching it may use it).",
+)
+@click.pass_context
+@reports_errors
+async def command(ctx: click.Context, host: str | None, port: int | None, insecure: bool) -> None:
+    """Serve the REST API with server-sent progress (see docs/api.md)."""
+    settings = settings_of(ctx, host=host, port=port)
+    # Imported here: uvicorn, Litestar and the engines' probes would slow every other command.
+    from audiograb.server.http import exposure_problem, serve
+
+    problem = exposure_problem(settings, insecure=insecure)
+    if problem is not None:
+        fail(problem, EXIT_USAGE)
+    try:
+        await serve(settings)
+    except OSError as error:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}")

@@ -1,0 +1,259 @@
+"""The REST API under load: 500 SSE subscribers while 4 jobs run, and job submission latency.
+
+The server is a real `audiograb serve` in a child process (so its memory can be read from
+/proc); the media comes from a loopback server that paces its bytes so jobs run for seconds.
+
+(a) SSE fan-out: 4 jobs, 125 subscribers on each job's event stream. Every subscriber must get
+    every event of its job (the state events above all); reported: delivery latency (event
+    time to client receipt) p50/p99 against a baseline of 1 subscriber on 1 job, and the
+    server's memory per subscriber (RSS growth while they are connected, divided by 500).
+(b) Submission: 200 `POST /api/downloads` one after another, p99 against `GET /api/health`
+    measured the same way (goal: p99 < 50 ms), and the throughput of 10 concurrent submitters.
+
+Run with `make bench` (or `PYTHONPATH=. uv run python bench/api_bench.py`); about a minute.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import httpx
+
+from tests.e2e.api_support import read_frames
+from tests.media import make_tone
+from tests.mediaserver import MediaServer, media_server
+
+SUBSCRIBERS = 500
+JOBS = 4
+SUBMISSIONS = 200
+CONCURRENT_SUBMITTERS = 10
+SUBMIT_P99_GOAL = 0.050
+KEY = "bench-key-0123456789abcdef"
+PACE = 60_000
+"""Bytes a second the media server sends each download: a few seconds per job."""
+
+
+@dataclass
+class Subscriber:
+    """What one SSE client saw: event ids, and latencies of the events sent live."""
+
+    ids: list[int] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    connected: anyio.Event = field(default_factory=anyio.Event)
+    since: float = 0.0
+    """When every subscriber had connected: later events count towards latency."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "AUDIOGRAB_DATA_DIR": str(work / "data"),
+        "AUDIOGRAB_OUTPUT_DIR": str(work / "out"),
+        "AUDIOGRAB_ALLOW_PRIVATE_NETWORKS": "true",
+        "AUDIOGRAB_API_KEYS": KEY,
+        "AUDIOGRAB_RATE_LIMIT_PER_MINUTE": "0",
+        "AUDIOGRAB_MAX_CONCURRENT_JOBS": str(JOBS),
+        "AUDIOGRAB_PROGRESS_INTERVAL": "0.1",
+    }
+    command = [str(Path(sys.executable).parent / "audiograb"), "serve", "--port", str(port)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def until_healthy(http: httpx.AsyncClient) -> None:
+    with anyio.fail_after(30):
+        while True:
+            try:
+                if (await http.get("/api/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await anyio.sleep(0.1)
+
+
+async def follow(
+    http: httpx.AsyncClient, job_id: str, seen: Subscriber, everyone: anyio.Event
+) -> None:
+    """Read one job's stream; time the events made once every subscriber was connected."""
+    async with http.stream("GET", f"/api/jobs/{job_id}/events") as response:
+        async for frame in read_frames(response):
+            if frame.comment is not None or frame.id is None:
+                continue
+            seen.connected.set()  # the first event proves the subscription is live
+            event = json.loads(frame.data)
+            seen.ids.append(frame.id)
+            seen.types.append(event["type"])
+            if everyone.is_set() and event["at"] >= seen.since:
+                seen.latencies.append(time.time() - event["at"])
+
+
+async def submit(http: httpx.AsyncClient, url: str) -> str:
+    response = await http.post("/api/downloads", json={"url": url, "format": "m4a"})
+    response.raise_for_status()
+    job_id: str = response.json()["id"]
+    return job_id
+
+
+@dataclass
+class FanOut:
+    """What (a) measured."""
+
+    subscribers: list[Subscriber]
+    events: int
+    connect_seconds: float
+    rss_growth: int
+
+
+async def fan_out(
+    http: httpx.AsyncClient, media: MediaServer, jobs: int, per_job: int, pid: int
+) -> FanOut:
+    """Run `jobs` jobs with `per_job` subscribers each, all connecting at once."""
+    job_ids = [await submit(http, media.url("talk.m4a")) for _ in range(jobs)]
+    before = rss_bytes(pid)
+    subscribers: list[tuple[str, Subscriber]] = []
+    everyone = anyio.Event()
+    growth = 0
+    started = time.perf_counter()
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as tasks:
+            for job_id in job_ids:
+                for _ in range(per_job):
+                    seen = Subscriber()
+                    subscribers.append((job_id, seen))
+                    tasks.start_soon(follow, http, job_id, seen, everyone)
+            for _, seen in subscribers:
+                await seen.connected.wait()
+            connect_seconds = time.perf_counter() - started
+            growth = rss_bytes(pid) - before
+            now = time.time()
+            for _, seen in subscribers:
+                seen.since = now
+            everyone.set()
+    reference = {}
+    for job_id in job_ids:
+        async with http.stream("GET", f"/api/jobs/{job_id}/events") as response:
+            reference[job_id] = [f.id async for f in read_frames(response) if f.id is not None]
+    complete = [seen for job_id, seen in subscribers if seen.ids == reference[job_id]]
+    if len(complete) != len(subscribers):
+        raise SystemExit(f"only {len(complete)}/{len(subscribers)} subscribers got every event")
+    events = sum(len(ids) for ids in reference.values())
+    return FanOut([seen for _, seen in subscribers], events, connect_seconds, growth)
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def timed(call: Callable[[], Awaitable[object]], times: int) -> list[float]:
+    took = []
+    for _ in range(times):
+        start = time.perf_counter()
+        await call()
+        took.append(time.perf_counter() - start)
+    return took
+
+
+async def submissions(
+    http: httpx.AsyncClient, media: MediaServer
+) -> tuple[float, float, float, float]:
+    """(health p99, submit p50, submit p99, concurrent submissions per second).
+
+    The jobs fetch the paced file: a few run (slowly), the rest queue, as under real load.
+    """
+    url = media.url("talk.m4a")
+    health = await timed(lambda: http.get("/api/health"), SUBMISSIONS)
+    submit_times = await timed(lambda: submit(http, url), SUBMISSIONS)
+    start = time.perf_counter()
+    async with anyio.create_task_group() as tasks:
+        for _ in range(CONCURRENT_SUBMITTERS):
+            tasks.start_soon(timed, lambda: submit(http, url), 20)
+    rate = CONCURRENT_SUBMITTERS * 20 / (time.perf_counter() - start)
+    return quantile(health, 0.99), quantile(submit_times, 0.5), quantile(submit_times, 0.99), rate
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        make_tone(work / "media" / "talk.m4a", seconds=20.0, format="m4a")
+        port = free_port()
+        server = start_server(work, port)
+        limits = httpx.Limits(max_connections=SUBSCRIBERS + 50, max_keepalive_connections=50)
+        try:
+            with media_server(work / "media") as media:
+                media.slow("talk.m4a", PACE)
+                async with httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{port}",
+                    headers={"X-API-Key": KEY},
+                    limits=limits,
+                    timeout=60,
+                ) as http:
+                    await until_healthy(http)
+                    alone = await fan_out(http, media, 1, 1, server.pid)
+                    crowd = await fan_out(http, media, JOBS, SUBSCRIBERS // JOBS, server.pid)
+                    health_p99, submit_p50, submit_p99, rate = await submissions(http, media)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    report(alone, crowd, health_p99, submit_p50, submit_p99, rate)
+
+
+def report(
+    alone: FanOut,
+    crowd: FanOut,
+    health_p99: float,
+    submit_p50: float,
+    submit_p99: float,
+    rate: float,
+) -> None:
+    base = [lat for seen in alone.subscribers for lat in seen.latencies]
+    loaded = [lat for seen in crowd.subscribers for lat in seen.latencies]
+    states = sum(t.startswith("job.") for t in crowd.subscribers[0].types)
+    print(
+        f"(a) {len(crowd.subscribers)} subscribers on {JOBS} jobs ({crowd.events} events): "
+        f"all connected in {crowd.connect_seconds:.2f} s; each saw every event of its job "
+        f"({states} state events) in order"
+    )
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        one, many = quantile(base, q), quantile(loaded, q)
+        print(
+            f"    delivery {name}: {many * 1000:.1f} ms vs {one * 1000:.1f} ms with 1 subscriber "
+            f"(x{many / one:.1f})"
+        )
+    per_subscriber = crowd.rss_growth / len(crowd.subscribers) / 1024
+    print(f"    server memory per subscriber: {per_subscriber:.1f} KiB")
+    print(
+        f"(b) submission p50 {submit_p50 * 1000:.1f} ms, p99 {submit_p99 * 1000:.1f} ms "
+        f"vs health p99 {health_p99 * 1000:.1f} ms "
+        f"(x{submit_p99 / health_p99:.1f}); {rate:.0f} submissions/s with "
+        f"{CONCURRENT_SUBMITTERS} clients; goal p99 < {SUBMIT_P99_GOAL * 1000:.0f} ms: "
+        + ("met" if submit_p99 < SUBMIT_P99_GOAL else "MISSED")
+    )
+    if submit_p99 >= SUBMIT_P99_GOAL:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    anyio.run(main)

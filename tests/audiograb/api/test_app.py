@@ -1,0 +1,137 @@
+"""The app in process over a real `Audiograb`: the non-streaming routes.
+
+httpx's ASGI transport runs the app in the test's own event loop (Litestar's test clients run
+it in another thread's loop, where the pipeline's actors cannot be awaited).
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from audiograb.api import create_app
+from audiograb.config import Settings, load_settings
+from audiograb.pipeline import Audiograb, open_audiograb
+
+pytestmark = pytest.mark.anyio
+
+NOWHERE = "http://127.0.0.1:9/nothing.mp3"  # the discard port: refused at once
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        environ={},
+        data_dir=tmp_path / "data",
+        output_dir=tmp_path / "out",
+        allow_private_networks=True,
+        download_retries=0,
+    )
+
+
+def client_of(app: Litestar) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # ASGI types differ in detail
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+@pytest.fixture
+async def ag(settings: Settings) -> AsyncIterator[Audiograb]:
+    async with open_audiograb(settings) as opened:
+        yield opened
+
+
+async def test_pages_and_state_filter(ag: Audiograb) -> None:
+    async with client_of(create_app(ag)) as client:
+        ids = [
+            (await client.post("/api/downloads", json={"url": NOWHERE, "format": "mp3"})).json()[
+                "id"
+            ]
+            for _ in range(3)
+        ]
+        for job_id in ids:
+            await ag.wait(job_id)
+        first = (await client.get("/api/jobs", params={"limit": 2})).json()
+        assert first["total"] == 3
+        assert [job["id"] for job in first["jobs"]] == ids[::-1][:2]  # newest first
+        second = (await client.get("/api/jobs", params={"limit": 2, "offset": 2})).json()
+        assert [job["id"] for job in second["jobs"]] == [ids[0]]
+        failed = (await client.get("/api/jobs", params=[("state", "failed")])).json()
+        assert failed["total"] == 3
+        assert failed["jobs"][0]["error"]["code"]
+        assert failed["jobs"][0]["file_url"] is None
+        none = await client.get("/api/jobs", params=[("state", "queued"), ("state", "completed")])
+        assert none.json()["total"] == 0
+        assert (await client.get(f"/api/jobs/{ids[0]}/file")).status_code == 409
+        legacy = (await client.get(f"/api/download/{ids[0]}")).json()
+        assert legacy["status"] == "failed"
+        assert legacy["download_url"] is None
+        assert legacy["error"]
+
+
+async def test_unknown_jobs_are_404(ag: Audiograb) -> None:
+    async with client_of(create_app(ag)) as client:
+        for path in ("/api/jobs/0123abcd", "/api/jobs/nope/events", "/api/download/x"):
+            response = await client.get(path)
+            assert response.status_code == 404
+            assert response.json() == {
+                "error": {"code": "job_not_found", "message": response.json()["error"]["message"]}
+            }
+        assert (await client.delete("/api/jobs/0123abcd")).status_code == 404
+        assert (await client.post("/api/jobs/0123abcd/retry")).status_code == 404
+
+
+async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
+    async def fine() -> str:
+        return "here"
+
+    async def broken() -> str:
+        raise RuntimeError("no ffmpeg anywhere")
+
+    async with client_of(create_app(ag, probes={"ffmpeg": fine})) as client:
+        ready = await client.get("/api/ready")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["ffmpeg"] == {"ok": True, "detail": "here"}
+        assert ready.json()["checks"]["database"]["ok"]
+    async with client_of(create_app(ag, probes={"ffmpeg": broken})) as client:
+        ready = await client.get("/api/ready")
+        assert ready.status_code == 503
+        assert ready.json()["ready"] is False
+        assert ready.json()["checks"]["ffmpeg"]["detail"] == "no ffmpeg anywhere"
+
+
+async def test_platforms_and_openapi(ag: Audiograb) -> None:
+    async with client_of(create_app(ag)) as client:
+        platforms = (await client.get("/api/platforms")).json()
+        assert {"youtube", "x_spaces"} <= {p["id"] for p in platforms}
+        assert all(p["example_urls"] for p in platforms)
+        schema = (await client.get("/api/schema/openapi.json")).json()
+    paths = schema["paths"]
+    for path in (
+        "/api/health",
+        "/api/ready",
+        "/api/platforms",
+        "/api/downloads",
+        "/api/jobs",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/retry",
+        "/api/jobs/{job_id}/file",
+        "/api/jobs/{job_id}/events",
+        "/api/events",
+        "/api/download",
+        "/api/download/{job_id}",
+        "/api/download/{job_id}/file",
+    ):
+        assert path in paths, path
+    body = paths["/api/downloads"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("/DownloadBody")
+    errors = paths["/api/downloads"]["post"]["responses"]["422"]["content"]["application/json"]
+    assert errors["schema"]["$ref"].endswith("/ErrorBody")
+    assert "text/event-stream" in paths["/api/events"]["get"]["responses"]["200"]["content"]
+    assert "api" not in str(paths["/api/jobs"]["get"].get("parameters"))  # the dependency
