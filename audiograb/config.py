@@ -40,6 +40,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     whisper_model: str | None = None
     """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""
 
+    live_max_sessions: int = 3
+    """Live microphone sessions served at once; one more gets a `busy` error."""
+
+    polish_url: str | None = None
+    """OpenAI-compatible chat completions URL to polish live transcripts; None: off."""
+
+    polish_model: str = "gpt-4o-mini"
+    """Model name sent to `polish_url`."""
+
+    polish_api_key: str | None = None
+    """Bearer key for `polish_url`; never logged."""
+
     ffmpeg_path: str | None = None
     """FFmpeg binary; default: `ffmpeg` on PATH, else the one from the imageio-ffmpeg wheel."""
 
