@@ -2,22 +2,61 @@
 
 Precedence: explicit keyword overrides, then environment variables, then the TOML file named by
 `AUDIOGRAB_CONFIG`, then defaults. Empty strings count as unset. Invalid values stop the start
-with a message that names the setting.
+with a message that names the setting. `docs/configuration.md` lists every setting; it is
+generated from this module by `audiograb.config_reference` (`make docs`).
 """
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import msgspec
+from msgspec import Meta
+
+__all__ = ["CONFIG_ENV", "ENV_PREFIX", "Settings", "SettingsError", "env_var", "load_settings"]
 
 ENV_PREFIX = "AUDIOGRAB_"
 CONFIG_ENV = "AUDIOGRAB_CONFIG"
 
 
+#: Settings that hold a base URL: they must be absolute http(s) URLs.
+_URL_FIELDS = (
+    "itunes_api_base",
+    "spotify_base",
+    "xiaoyuzhou_base",
+    "bot_api_base",
+    "public_url",
+    "polish_url",
+)
+
+Count = Annotated[int, Meta(ge=0)]
+"""A number of things or tries: zero or more."""
+PositiveCount = Annotated[int, Meta(ge=1)]
+"""A number of things that must be at least one."""
+Seconds = Annotated[float, Meta(gt=0)]
+"""A time span in seconds, more than zero."""
+
+
+def env_var(name: str) -> str:
+    """The environment variable of the setting `name` (`AUDIOGRAB_<NAME>`)."""
+    return f"{ENV_PREFIX}{name.upper()}"
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names it."""
+
+    @classmethod
+    def invalid(cls, name: str, reason: str) -> "SettingsError":
+        """The error for setting `name`, naming its environment variable too."""
+        return cls(f"invalid setting {name} ({env_var(name)}): {reason}")
+
+
 def _default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/audiograb`, else `~/.local/share/audiograb`."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "audiograb"
 
@@ -31,16 +70,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     output_dir: Path | None = None
     """Where finished files are kept; defaults to `<data_dir>/output`."""
 
-    max_concurrent_jobs: int = 3
+    max_concurrent_jobs: PositiveCount = 3
     """How many jobs download or convert at the same time."""
 
-    max_concurrent_transcriptions: int = 1
+    max_concurrent_transcriptions: PositiveCount = 1
     """How many transcriptions run at once (each uses every CPU core whisper is given)."""
 
     whisper_model: str | None = None
     """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""
 
-    live_max_sessions: int = 3
+    live_max_sessions: PositiveCount = 3
     """Live microphone sessions served at once; one more gets a `busy` error."""
 
     polish_url: str | None = None
@@ -55,16 +94,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ffmpeg_path: str | None = None
     """FFmpeg binary; default: `ffmpeg` on PATH, else the one from the imageio-ffmpeg wheel."""
 
-    download_retries: int = 10
+    download_retries: Count = 10
     """Retries of a failed HTTP request (yt-dlp `retries`; its CLI default)."""
 
-    fragment_retries: int = 10
+    fragment_retries: Count = 10
     """Retries of a failed HLS/DASH fragment (yt-dlp `fragment_retries`)."""
 
-    socket_timeout: float = 20.0
+    socket_timeout: Seconds = 20.0
     """Seconds without data before a connection counts as failed."""
 
-    progress_interval: float = 0.25
+    progress_interval: Annotated[float, Meta(ge=0)] = 0.25
     """Minimum seconds between two progress events of one job."""
 
     allow_private_networks: bool = False
@@ -94,17 +133,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     host: str = "127.0.0.1"
     """Address `audiograb serve` binds to; anything but loopback needs `api_keys`."""
 
-    port: int = 8000
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8000
     """Port `audiograb serve` listens on."""
 
-    api_keys: tuple[str, ...] = ()
+    api_keys: tuple[Annotated[str, Meta(min_length=16)], ...] = ()
     """Keys accepted by the API (`Authorization: Bearer` or `X-API-Key`); comma-separated."""
 
-    rate_limit_per_minute: int = 120
+    rate_limit_per_minute: Count = 120
     """Requests a minute allowed per API key (or client address without one)."""
 
-    max_request_bytes: int = 1_048_576
+    max_request_bytes: PositiveCount = 1_048_576
     """Largest request body the API accepts (uploads have their own limit)."""
+
+    max_upload_bytes: PositiveCount = 512 * 1_048_576
+    """Largest file `POST /api/transcriptions` accepts as an upload."""
 
     bot_token: str | None = None
     """Telegram bot token from @BotFather; never logged."""
@@ -115,14 +157,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     bot_api_base: str | None = None
     """A local Bot API server (e.g. `http://127.0.0.1:8081`): lifts the upload limit to 2000 MB."""
 
-    bot_jobs_per_user: int = 2
+    bot_jobs_per_user: PositiveCount = 2
     """Jobs one Telegram user may have running at once."""
 
-    bot_webhook_secret: str | None = None
+    bot_webhook_secret: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,256}$")] | None = None
     """Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` in webhook mode."""
 
     public_url: str | None = None
     """The API's public base URL, for links to files too large to send through Telegram."""
+
+    def __post_init__(self) -> None:
+        """Checks a type cannot express; msgspec also runs them on `structs.replace`."""
+        for name in _URL_FIELDS:
+            url = getattr(self, name)
+            if url is not None and not _is_http_url(url):
+                raise SettingsError.invalid(name, f"{url!r} is not an http(s) URL with a host")
+        for network in self.allow_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise SettingsError.invalid(
+                    "allow_networks", f"{network!r} is not an IP address or network (CIDR)"
+                ) from None
 
     @property
     def output_root(self) -> Path:
@@ -138,10 +194,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def work_root(self) -> Path:
         """Per-job temporary folders live below this."""
         return self.data_dir / "work"
-
-
-class SettingsError(ValueError):
-    """A setting has an invalid value; the message names it."""
 
 
 def _list_fields() -> frozenset[str]:
@@ -192,6 +244,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise SettingsError(_explain(error)) from error
 
 
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _decode_path(kind: type, value: Any) -> Any:
     """Let path settings be given as strings (env vars, TOML, keyword overrides)."""
     if kind is Path and isinstance(value, str | Path):
@@ -201,10 +258,12 @@ def _decode_path(kind: type, value: Any) -> Any:
 
 def _explain(error: msgspec.ValidationError) -> str:
     """Turn msgspec's `... - at `$.name`` into a message that names the env var too."""
+    if isinstance(error.__cause__, SettingsError):
+        return str(error.__cause__)  # raised by `Settings.__post_init__`: it names the setting
     text = str(error)
     marker = "at `$."
     if marker in text:
         field = text.split(marker, 1)[1].split("`", 1)[0].split(".")[0].split("[")[0]
         reason = text.split(" - at ", 1)[0]
-        return f"invalid setting {field} ({ENV_PREFIX}{field.upper()}): {reason}"
+        return str(SettingsError.invalid(field, reason))
     return f"invalid settings: {text}"

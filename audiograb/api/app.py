@@ -18,7 +18,7 @@ from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
 from audiograb.api.ratelimit import RateLimiter
 from audiograb.api.readiness import Probe
-from audiograb.api.routes import events, jobs, legacy, meta
+from audiograb.api.routes import events, jobs, legacy, meta, transcripts
 from audiograb.api.sse import StreamCloser
 from audiograb.config import Settings
 from audiograb.pipeline import Audiograb
@@ -40,6 +40,8 @@ _ROUTES = (
     jobs.cancel_job,
     jobs.retry_job,
     jobs.get_job_file,
+    transcripts.submit_transcription,
+    transcripts.get_transcript,
     events.job_events,
     events.all_events,
     legacy.legacy_submit,

@@ -18,6 +18,7 @@ from audiograb.domain import (
     MediaInfo,
     MediaKind,
     Quality,
+    TranscribeOptions,
 )
 
 __all__ = [
@@ -28,9 +29,50 @@ __all__ = [
     "JobView",
     "LegacyJob",
     "Readiness",
+    "TranscriptionBody",
+    "TranscriptionOptions",
     "job_view",
     "legacy_job",
 ]
+
+
+ModelName = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="A whisper model name such as tiny.en or large-v3 (never a server path)",
+    ),
+]
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$", description="e.g. en, de, zh")]
+
+
+class TranscriptionOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How to transcribe: what a client may choose."""
+
+    language: Language | None = None
+    """Spoken language; null detects it."""
+    translate: bool = False
+    """Render the speech in English."""
+    beam_size: Annotated[int, msgspec.Meta(ge=1, le=10)] = 5
+    vad_filter: bool = True
+    """Skip silence with voice activity detection."""
+    word_timestamps: bool = True
+    prompt: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+    """Initial prompt: names, jargon, spelling hints."""
+    model: ModelName | None = None
+    """null: the server's default model."""
+
+    def to_options(self) -> TranscribeOptions:
+        """The pipeline's options for these choices."""
+        return TranscribeOptions(
+            language=self.language,
+            task="translate" if self.translate else "transcribe",
+            beam_size=self.beam_size,
+            vad_filter=self.vad_filter,
+            word_timestamps=self.word_timestamps,
+            initial_prompt=self.prompt,
+            model=self.model,
+        )
 
 
 class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -40,10 +82,28 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     format: AudioFormat = AudioFormat.M4A
     quality: Quality = Quality.HIGH
     media: MediaKind = MediaKind.AUDIO
+    transcribe: bool = False
+    """Also transcribe the file (see `GET /api/jobs/{id}/transcript`)."""
+    transcription: TranscriptionOptions | None = None
 
     def to_request(self) -> JobRequest:
         """The pipeline's request for this body."""
-        return JobRequest(url=self.url, format=self.format, quality=self.quality, media=self.media)
+        options = self.transcription or TranscriptionOptions()
+        return JobRequest(
+            url=self.url,
+            format=self.format,
+            quality=self.quality,
+            media=self.media,
+            transcribe=self.transcribe,
+            transcription=options.to_options(),
+        )
+
+
+class TranscriptionBody(TranscriptionOptions, frozen=True, kw_only=True):
+    """`POST /api/transcriptions` as JSON: a URL, or the id of a job whose file to transcribe."""
+
+    url: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    job_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
 
 
 class JobView(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,7 +173,11 @@ def job_view(job: Job) -> JobView:
         state=job.state,
         platform=job.platform,
         request=DownloadBody(
-            url=request.url, format=request.format, quality=request.quality, media=request.media
+            url=request.url,
+            format=request.format,
+            quality=request.quality,
+            media=request.media,
+            transcribe=request.transcribe,
         ),
         created_at=job.created_at,
         updated_at=job.updated_at,

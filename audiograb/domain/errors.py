@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     FILE_NOT_FOUND = "file_not_found"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    TOO_LARGE = "too_large"
     INTERNAL = "internal"
 
     @property

@@ -1,7 +1,8 @@
 """`Audiograb`: the one object every face (library, CLI, API, bot) works through."""
 
 import builtins
-from collections.abc import AsyncIterator, Callable, Collection
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -34,11 +35,16 @@ from audiograb.pipeline.policy import address_policy
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import CancelJob, Enqueue, IsActive, SchedulerMessage
 from audiograb.pipeline.transcripts import transcript_of
+from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import Platform, PlatformRegistry
 from audiograb.store import JobStore
 
 #: The platform id of jobs on a local file.
 LOCAL_FILE = "file"
+#: The platform id of jobs on an uploaded file.
+UPLOAD = "upload"
+#: File name suffixes kept for uploads (FFmpeg and PyAV sniff the content anyway).
+SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 #: Seconds `cancel` waits for a running job to stop and record it.
 CANCEL_DEADLINE = 30.0
 
@@ -57,6 +63,7 @@ class Audiograb:
         scheduler: ActorRef[SchedulerMessage],
         converter: ActorRef[StartConversion],
         bridge: ThreadBridge,
+        workspace: Workspace,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -66,6 +73,7 @@ class Audiograb:
         self._scheduler = scheduler
         self._converter = converter
         self._bridge = bridge
+        self._workspace = workspace
 
     async def submit(self, request: JobRequest, *, dest: Path | None = None) -> Job:
         """Queue a download of `request.url`; returns the queued job at once.
@@ -112,6 +120,62 @@ class Audiograb:
             source_file=str(path),
             output_dir=str(await anyio.Path(folder).resolve()),
             output_name=dest.name if dest is not None else None,
+        )
+        return await self._enqueue_new(job)
+
+    async def submit_upload(
+        self,
+        chunks: AsyncIterable[bytes],
+        filename: str,
+        request: JobRequest,
+        *,
+        max_bytes: int,
+    ) -> Job:
+        """Queue a job on uploaded bytes, stored in the job's own work folder.
+
+        The upload counts as the job's download, so it is removed with the work folder when the
+        job ends. More than `max_bytes` raises `too_large` and keeps nothing.
+        """
+        job_id = new_job_id()
+        suffix = Path(filename).suffix.lower()
+        if not SAFE_SUFFIX.fullmatch(suffix):
+            suffix = ".bin"
+        target = anyio.Path(self._workspace.job_dir(job_id)) / f"upload{suffix}"
+        written = 0
+        stored = False
+        try:
+            async with await target.open("wb") as out:
+                async for chunk in chunks:
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise AudiograbError(
+                            ErrorCode.TOO_LARGE, f"uploads are limited to {max_bytes} bytes"
+                        )
+                    await out.write(chunk)
+            stored = True
+        finally:
+            if not stored:  # too large, a broken upload, or a cancelled request
+                self._workspace.discard(job_id)
+        job = Job(
+            id=job_id,
+            request=msgspec.structs.replace(request, url=f"upload:{Path(filename).name}"),
+            platform=UPLOAD,
+            download_path=str(target),
+            output_dir=str(self.settings.output_root),
+        )
+        return await self._enqueue_new(job)
+
+    async def submit_existing(self, source: Job, request: JobRequest) -> Job:
+        """Queue a job on the finished file of another job (left where it is)."""
+        if source.output_path is None:
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {source.id} has no file")
+        job = Job(
+            id=new_job_id(),
+            request=request,
+            platform=source.platform,
+            media=source.media,
+            source_file=source.output_path,
+            output_dir=str(self.settings.output_root),
         )
         return await self._enqueue_new(job)
 

@@ -118,6 +118,7 @@ async def open_audiograb(
             scheduler=scheduler,
             converter=converter,
             bridge=bridge,
+            workspace=workspace,
         )
         if resume:
             await ag.resume_unfinished()
