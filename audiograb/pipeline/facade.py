@@ -21,13 +21,14 @@ from audiograb.domain import (
     JobState,
     JobStateChanged,
     JobSubmitted,
+    MediaInfo,
     MediaKind,
     Quality,
     Transcript,
     is_terminal,
     new_job_id,
 )
-from audiograb.engines import netguard
+from audiograb.engines import netguard, ytdlp
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
@@ -36,7 +37,7 @@ from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import CancelJob, Enqueue, IsActive, SchedulerMessage
 from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.workspace import Workspace
-from audiograb.platforms import Platform, PlatformRegistry
+from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
 from audiograb.store import JobStore
 
 #: The platform id of jobs on a local file.
@@ -185,6 +186,27 @@ class Audiograb:
         if not job.request.transcribe:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} was not transcribed")
         return transcript_of(job, await self._store.events_after(job_id))
+
+    def match(self, url: str, *, playlist: bool = False) -> MatchedUrl:
+        """The platform and canonical form of `url`; raises like `submit` for bad URLs."""
+        return self._registry.match(url, playlist=playlist)
+
+    async def probe(self, url: str) -> MediaInfo:
+        """The media's title, duration and size, without downloading it (a yt-dlp dry run).
+
+        Raises `AudiograbError` like `submit` (bad URL, forbidden address) and like a failed
+        download would (not found, auth required, ...).
+        """
+        matched = self.match(url)
+        options = ytdlp.DownloadOptions(
+            work_dir=self.settings.work_root,
+            retries=self.settings.download_retries,
+            socket_timeout=self.settings.socket_timeout,
+            cookies_file=str(self.settings.cookies_file) if self.settings.cookies_file else None,
+            address_policy=address_policy(self.settings),
+            extra_params=matched.ytdlp_params,
+        )
+        return await anyio.to_thread.run_sync(ytdlp.extract_info, matched.url, options)
 
     async def get(self, job_id: str) -> Job:
         """The job as stored; `job_not_found` when there is none."""

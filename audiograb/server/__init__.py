@@ -6,8 +6,10 @@ than one of them (`audiograb serve` runs the API) to the CLI, and is the console
 
 from audiograb.cli import cli
 from audiograb.server import serve
+from audiograb.server.bot_command import bot_command
 
 cli.add_command(serve.command)
+cli.add_command(bot_command)
 
 
 def main() -> None:

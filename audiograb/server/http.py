@@ -13,6 +13,7 @@ import logging
 import signal
 import socket
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 import anyio
 import uvicorn
@@ -21,6 +22,7 @@ from litestar import Litestar
 from audiograb.api import create_app, end_event_streams
 from audiograb.config import Settings
 from audiograb.pipeline import open_audiograb
+from audiograb.server.bot_beside import bot_beside
 from audiograb.server.probes import engine_probes
 
 __all__ = [
@@ -123,8 +125,8 @@ async def _exit_on_signal(server: ApiServer) -> None:
             server.should_exit = True
 
 
-async def serve(settings: Settings) -> None:
-    """`audiograb serve`: the pipeline and the API in this event loop, until a signal."""
+async def serve(settings: Settings, *, with_bot: bool = False) -> None:
+    """`audiograb serve`: the pipeline and the API (and the bot) in this loop, until a signal."""
     sock = bind_socket(settings.host, settings.port)
     with sock:
         async with open_audiograb(settings) as ag:
@@ -132,4 +134,5 @@ async def serve(settings: Settings) -> None:
             server = api_server(app)
             host, port = sock.getsockname()[:2]
             _log.info("AudioGrab API on http://%s:%d/api (docs: /api/schema)", host, port)
-            await run_until_signalled(server, sock)
+            async with bot_beside(app, ag, settings) if with_bot else nullcontext():
+                await run_until_signalled(server, sock)

@@ -17,18 +17,23 @@ __all__ = ["command"]
     is_flag=True,
     help="Allow listening beyond loopback without API keys (anyone reaching it may use it).",
 )
+@click.option("--bot", "with_bot", is_flag=True, help="Run the Telegram bot in this process too.")
 @click.pass_context
 @reports_errors
-async def command(ctx: click.Context, host: str | None, port: int | None, insecure: bool) -> None:
+async def command(
+    ctx: click.Context, host: str | None, port: int | None, insecure: bool, with_bot: bool
+) -> None:
     """Serve the REST API with server-sent progress (see docs/api.md)."""
     settings = settings_of(ctx, host=host, port=port)
     # Imported here: uvicorn, Litestar and the engines' probes would slow every other command.
     from audiograb.server.http import exposure_problem, serve
 
+    if with_bot and not settings.bot_token:
+        fail("--bot needs a token: set AUDIOGRAB_BOT_TOKEN", EXIT_USAGE)
     problem = exposure_problem(settings, insecure=insecure)
     if problem is not None:
         fail(problem, EXIT_USAGE)
     try:
-        await serve(settings)
+        await serve(settings, with_bot=with_bot)
     except OSError as error:
         fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}")

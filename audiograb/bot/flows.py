@@ -1,0 +1,229 @@
+"""What the bot does for each kind of message: the handlers' logic, behind thin aiogram glue.
+
+A link gets a keyboard; a pressed button (or /transcribe URL) starts a job whose follower
+runs in the background; voice messages are transcribed; /status and /cancel act on the
+user's own jobs only. Voice messages become transcription jobs on the downloaded file.
+"""
+
+import contextlib
+import logging
+
+import anyio
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from audiograb.bot import texts
+from audiograb.bot.context import BotContext
+from audiograb.bot.delivery import send_cached
+from audiograb.bot.filecache import cache_key
+from audiograb.bot.follow import Watch, follow
+from audiograb.bot.keyboards import Option, Pick, Stop, choices
+from audiograb.bot.limits import estimate_size
+from audiograb.bot.links import Link, find_url, look_up
+from audiograb.domain import AudiograbError, JobRequest, JobState, Quality
+
+__all__ = [
+    "on_cancel",
+    "on_help",
+    "on_link",
+    "on_pick",
+    "on_platforms",
+    "on_status",
+    "on_stop",
+    "on_transcribe",
+    "on_voice",
+]
+
+logger = logging.getLogger(__name__)
+
+_QUALITY = Quality.HIGH
+
+
+async def on_help(message: Message) -> None:
+    """/start and /help."""
+    await message.answer(texts.HELP)
+
+
+async def on_platforms(message: Message, ctx: BotContext) -> None:
+    """/platforms: every site, and whether it works yet."""
+    lines = [f"• {p.name}" + ("" if p.available else " (coming later)") for p in ctx.ag.platforms()]
+    await message.answer("I can grab from:\n" + "\n".join(lines))
+
+
+async def on_link(message: Message, ctx: BotContext) -> None:
+    """A message with a link: say what it is and offer the outputs."""
+    url = find_url(message)
+    if url is None or message.from_user is None:
+        if message.chat.type == "private":  # in groups, chatter is none of our business
+            await message.answer(texts.NOT_A_LINK)
+        return
+    try:
+        link = await look_up(ctx.ag, url)
+    except AudiograbError as error:
+        await message.answer(texts.error_text(error.to_job_error()))
+        return
+    options = [Option.M4A, Option.MP3]
+    if link.platform.has_video:
+        options.append(Option.MP4)
+    options.append(Option.TRANSCRIPT)
+    token = ctx.links.add(message.from_user.id, link)
+    await message.answer(_describe(link), reply_markup=choices(token, tuple(options)))
+
+
+def _describe(link: Link) -> str:
+    lines = [f"{link.platform.name} · {link.title}"]
+    if link.media and link.media.duration:
+        minutes, seconds = divmod(round(link.media.duration), 60)
+        lines.append(f"Length {minutes}:{seconds:02d}")
+    lines.append("What would you like?")
+    return "\n".join(lines)
+
+
+async def on_pick(query: CallbackQuery, callback_data: Pick, ctx: BotContext) -> None:
+    """A button under a link: start the job in that message."""
+    link = ctx.links.get(callback_data.token, query.from_user.id)
+    message = query.message
+    if link is None or not isinstance(message, Message):
+        await query.answer("That link has expired; please send it again.", show_alert=True)
+        return
+    refusal = await _start(ctx, query.from_user.id, message.chat.id, message.message_id, link,
+                           callback_data.option)  # fmt: skip
+    await query.answer(refusal, show_alert=refusal is not None)
+
+
+async def on_transcribe(message: Message, command: CommandObject, ctx: BotContext) -> None:
+    """/transcribe URL."""
+    if message.from_user is None or not command.args:
+        await message.answer("Usage: /transcribe URL")
+        return
+    try:
+        link = await look_up(ctx.ag, command.args.strip())
+    except AudiograbError as error:
+        await message.answer(texts.error_text(error.to_job_error()))
+        return
+    refusal = await _start(
+        ctx, message.from_user.id, message.chat.id, None, link, Option.TRANSCRIPT
+    )
+    if refusal is not None:
+        await message.answer(refusal)
+
+
+async def _start(
+    ctx: BotContext, user_id: int, chat_id: int, message_id: int | None, link: Link, option: Option
+) -> str | None:
+    """Start the job for `option` (or resend a cached file); returns why not, if refused."""
+    transcript = option is Option.TRANSCRIPT
+    key = cache_key(link.url, option.value, _QUALITY.value)
+    cached = None if transcript else ctx.files.get(key)
+    if cached is not None:
+        try:
+            await send_cached(ctx.bot, chat_id, cached)
+            return None
+        except TelegramBadRequest:  # Telegram forgot the file: upload it again
+            await ctx.files.drop(key)
+    request = option.request(link.url, _QUALITY)
+    estimate = estimate_size(link.media, request.media, _QUALITY) if link.media else None
+    if not transcript and estimate is not None and estimate > ctx.limits.upload_bytes:
+        return texts.too_large(estimate, ctx.limits.upload_bytes, None)
+    if not ctx.jobs.reserve(user_id):
+        return f"You already have {ctx.limits.jobs_per_user} jobs running; wait or /cancel one."
+    try:
+        job = await ctx.ag.submit(request)
+        if message_id is None:
+            message_id = (await ctx.bot.send_message(chat_id, link.title)).message_id
+    except AudiograbError as error:
+        ctx.jobs.release(user_id)
+        return texts.error_text(error.to_job_error())
+    except Exception:
+        ctx.jobs.release(user_id)
+        raise
+    ctx.jobs.bind(user_id, job.id)
+    watch = Watch(
+        job=job,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        platform=link.platform.name,
+        title=link.title,
+        cache_key=None if transcript else key,
+    )
+    ctx.spawn(lambda: follow(ctx, watch))
+    return None
+
+
+async def on_status(message: Message, ctx: BotContext) -> None:
+    """/status: the user's latest jobs."""
+    if message.from_user is None:
+        return
+    lines = []
+    for job_id in ctx.jobs.recent(message.from_user.id):
+        with contextlib.suppress(AudiograbError):
+            job = await ctx.ag.get(job_id)
+            name = (job.media.title if job.media else None) or job.request.url
+            lines.append(f"{texts.state_line(job.state)} · {name} · {job.id[:8]}")
+    await message.answer("\n".join(lines) if lines else "You have no jobs yet.")
+
+
+async def on_cancel(message: Message, command: CommandObject, ctx: BotContext) -> None:
+    """/cancel [JOB_ID]: stop the user's running jobs, or the one whose id starts so."""
+    if message.from_user is None:
+        return
+    prefix = (command.args or "").strip()
+    chosen = [j for j in ctx.jobs.running(message.from_user.id) if j.startswith(prefix)]
+    for job_id in chosen:
+        await _cancel(ctx, job_id)
+    await message.answer(f"Cancelled {len(chosen)} job(s)." if chosen else "Nothing to cancel.")
+
+
+async def on_stop(query: CallbackQuery, callback_data: Stop, ctx: BotContext) -> None:
+    """The cancel button under a progress message; only its owner may press it."""
+    if ctx.jobs.owner(callback_data.job_id) != query.from_user.id:
+        await query.answer("That job is not running (or not yours).")
+        return
+    await query.answer("Cancelling…")
+    await _cancel(ctx, callback_data.job_id)
+
+
+async def _cancel(ctx: BotContext, job_id: str) -> None:
+    try:
+        await ctx.ag.cancel(job_id)
+    except AudiograbError as error:  # it ended meanwhile
+        logger.info("cancel %s: %s", job_id, error.code)
+
+
+async def on_voice(message: Message, ctx: BotContext) -> None:
+    """A voice, audio or round video message: transcribe it as a job on the downloaded file."""
+    media = message.voice or message.audio or message.video_note
+    user = message.from_user
+    if media is None or user is None:
+        return
+    if media.file_size and media.file_size > ctx.limits.download_bytes:
+        await message.answer(texts.too_large(media.file_size, ctx.limits.download_bytes, None))
+        return
+    if not ctx.jobs.reserve(user.id):
+        await message.answer(f"You already have {ctx.limits.jobs_per_user} jobs running.")
+        return
+    path = ctx.scratch / f"voice-{media.file_unique_id}"
+    try:
+        progress = await message.answer(texts.state_line(JobState.QUEUED))
+        await anyio.Path(ctx.scratch).mkdir(parents=True, exist_ok=True)
+        await ctx.bot.download(media.file_id, destination=path)
+        request = JobRequest(url=path.as_uri(), transcribe=True, keep_media=False)
+        job = await ctx.ag.submit_file(path, request)
+    except Exception:
+        ctx.jobs.release(user.id)
+        await anyio.Path(path).unlink(missing_ok=True)
+        raise
+    ctx.jobs.bind(user.id, job.id)
+    watch = Watch(
+        job=job,
+        user_id=user.id,
+        chat_id=message.chat.id,
+        message_id=progress.message_id,
+        platform="Voice message",
+        title=f"{media.duration} s" if media.duration else "",
+        cache_key=None,
+        scratch_file=path,
+    )
+    ctx.spawn(lambda: follow(ctx, watch))
