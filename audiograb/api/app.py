@@ -34,6 +34,7 @@ _ROUTES = (
     meta.health,
     meta.ready,
     meta.platforms,
+    meta.metrics,
     jobs.submit_download,
     jobs.list_jobs,
     jobs.get_job,

@@ -32,9 +32,16 @@ from audiograb.engines import netguard, ytdlp
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
+from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.policy import address_policy
 from audiograb.pipeline.runner import JobRunner
-from audiograb.pipeline.scheduler import CancelJob, Enqueue, IsActive, SchedulerMessage
+from audiograb.pipeline.scheduler import (
+    CancelJob,
+    Enqueue,
+    IsActive,
+    QueueDepth,
+    SchedulerMessage,
+)
 from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
@@ -65,6 +72,7 @@ class Audiograb:
         converter: ActorRef[StartConversion],
         bridge: ThreadBridge,
         workspace: Workspace,
+        metrics: Metrics,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -75,6 +83,7 @@ class Audiograb:
         self._converter = converter
         self._bridge = bridge
         self._workspace = workspace
+        self._metrics = metrics
 
     async def submit(self, request: JobRequest, *, dest: Path | None = None) -> Job:
         """Queue a download of `request.url`; returns the queued job at once.
@@ -330,6 +339,13 @@ class Audiograb:
                 reply=reply,
             ),
         )
+
+    async def metrics(self) -> bytes:
+        """Prometheus metrics in the text exposition format (for `GET /metrics`)."""
+        by_state = {state: await self._store.count_jobs(states=[state]) for state in JobState}
+        depth: int = await self._scheduler.ask(lambda reply: QueueDepth(reply=reply))
+        self._metrics.set_gauges(by_state, depth)
+        return self._metrics.render()
 
     def platforms(self) -> tuple[Platform, ...]:
         """Every platform we know, with example URLs and availability."""

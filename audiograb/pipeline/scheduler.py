@@ -36,11 +36,17 @@ class IsActive(msgspec.Struct, frozen=True, kw_only=True):
     reply: Reply[bool]
 
 
+class QueueDepth(msgspec.Struct, frozen=True, kw_only=True):
+    """How many jobs wait for a slot."""
+
+    reply: Reply[int]
+
+
 class _Finished(msgspec.Struct, frozen=True, kw_only=True):
     job_id: str
 
 
-SchedulerMessage = Enqueue | CancelJob | IsActive | _Finished
+SchedulerMessage = Enqueue | CancelJob | IsActive | QueueDepth | _Finished
 
 #: Commands waiting for the scheduler; submits wait for room when it is full.
 SCHEDULER_MAILBOX = 256
@@ -64,6 +70,8 @@ class Scheduler(Actor[SchedulerMessage]):
             msg.reply.set_result(await self._cancel(msg.job_id))
         elif isinstance(msg, IsActive):
             msg.reply.set_result(self._has(msg.job_id))
+        elif isinstance(msg, QueueDepth):
+            msg.reply.set_result(len(self._waiting))
         else:
             self._running.pop(msg.job_id, None)
             self._cancelled.discard(msg.job_id)

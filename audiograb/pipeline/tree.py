@@ -27,6 +27,7 @@ from audiograb.engines import whisper
 from audiograb.pipeline.facade import Audiograb
 from audiograb.pipeline.journal import JOURNAL_MAILBOX, Journal
 from audiograb.pipeline.messages import Recorded
+from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.runner import JobRunner, Stages
 from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Scheduler
 from audiograb.pipeline.stages import Converter, Downloader, Transcriber
@@ -56,6 +57,9 @@ async def open_audiograb(
         open_actor_system(grace=SHUTDOWN_GRACE) as system,
     ):
         topic: Topic[Recorded] = Topic("job-events")
+        metrics = Metrics()
+        system.start_soon(metrics.follow, topic)
+        system.start_soon(metrics.measure_loop_lag)
         bridge = ThreadBridge()
         journal = await system.spawn(
             ChildSpec(
@@ -119,6 +123,7 @@ async def open_audiograb(
             converter=converter,
             bridge=bridge,
             workspace=workspace,
+            metrics=metrics,
         )
         if resume:
             await ag.resume_unfinished()

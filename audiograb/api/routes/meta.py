@@ -12,7 +12,7 @@ from audiograb.api.readiness import check_readiness
 from audiograb.api.schemas import Health, Readiness
 from audiograb.pipeline import Platform
 
-__all__ = ["health", "platforms", "ready", "service_version"]
+__all__ = ["health", "metrics", "platforms", "ready", "service_version"]
 
 
 def service_version() -> str:
@@ -49,3 +49,18 @@ async def ready(api: Api) -> Response[Readiness]:
 async def platforms(api: Api) -> list[Platform]:
     """Every platform with example URLs, whether it serves video and whether it works yet."""
     return list(api.ag.platforms())
+
+
+@get(
+    "/metrics",
+    tags=["service"],
+    summary="Prometheus metrics",
+    media_type="text/plain; version=0.0.4; charset=utf-8",
+    responses=error_responses(),
+)
+async def metrics(api: Api) -> bytes:
+    """Jobs by state, queue depth, job durations, bytes, live sessions and event-loop lag.
+
+    Needs the API key like every route but health: configure the scraper's bearer token.
+    """
+    return await api.ag.metrics()
