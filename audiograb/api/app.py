@@ -18,6 +18,7 @@ from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
 from audiograb.api.ratelimit import RateLimiter
 from audiograb.api.readiness import Probe
+from audiograb.api.request_ids import request_id_middleware
 from audiograb.api.routes import events, jobs, legacy, meta, transcripts
 from audiograb.api.sse import StreamCloser
 from audiograb.config import Settings
@@ -79,6 +80,7 @@ def create_app(
 
     return Litestar(
         route_handlers=list(_ROUTES),
+        middleware=[request_id_middleware],
         dependencies={"api": Provide(provide_context, sync_to_thread=False, use_cache=True)},
         guards=[access_guard(settings.api_keys, limiter)],
         exception_handlers=exception_handlers(),

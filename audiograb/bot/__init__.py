@@ -7,7 +7,7 @@ Webhook mode: `webhook_handler(bot)` is a Litestar route handler for the composi
 """
 
 from audiograb.bot.limits import Limits
-from audiograb.bot.redact import TokenRedactor, redact_token
+from audiograb.bot.redact import redact_token
 from audiograb.bot.service import BotService, open_bot
 from audiograb.bot.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_handler
 
@@ -16,7 +16,6 @@ __all__ = [
     "WEBHOOK_PATH",
     "BotService",
     "Limits",
-    "TokenRedactor",
     "open_bot",
     "redact_token",
     "webhook_handler",

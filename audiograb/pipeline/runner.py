@@ -7,6 +7,7 @@ point restarts the job from its last completed phase: a job whose download finis
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +52,8 @@ from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import PlatformRegistry
 from audiograb.store import JobStore
+
+_log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -137,6 +140,7 @@ class JobRunner:
     async def _move(self, run: _Run, state: JobState, **changes: object) -> None:
         run.job.state.check_move_to(state)
         previous = run.job.state
+        _log.info("job %s is %s", run.job.id, state.value, extra={"job_id": run.job.id})
         run.job = msgspec.structs.replace(run.job, state=state, **changes)
         await self.record(
             JobStateChanged(job_id=run.job.id, state=state, previous=previous), run.job
@@ -247,6 +251,7 @@ class JobRunner:
             duration=job.media.duration if job.media else None,
         )
         await self.record(completed, run.job)
+        _log.info("job %s completed: %s", job.id, output, extra={"job_id": job.id})
         self._workspace.discard(job.id)
 
     def _destination(self, job: Job, extension: str | None = None) -> Path:
@@ -288,6 +293,13 @@ class JobRunner:
         if error is not None:
             run.job = msgspec.structs.replace(job, state=state, error=error.to_job_error())
             event = JobFailed(job_id=job.id, error=error.to_job_error())
+            _log.warning(
+                "job %s failed [%s]: %s",
+                job.id,
+                error.code.value,
+                error.message,
+                extra={"job_id": job.id},
+            )
         else:
             run.job = msgspec.structs.replace(job, state=state)
             event = JobCancelled(job_id=job.id)

@@ -5,6 +5,7 @@ import logging
 import asyncclick as click
 
 from audiograb.cli.common import EXIT_USAGE, fail, reports_errors, settings_of
+from audiograb.logs import configure_logging
 
 __all__ = ["bot_command"]
 
@@ -26,14 +27,9 @@ async def bot_command(ctx: click.Context, verbose: bool) -> None:
             "warning: AUDIOGRAB_BOT_ALLOWED_IDS is empty; the bot will refuse everyone", err=True
         )
     # Imported here: aiogram and the pipeline would slow every other command.
-    from audiograb.bot import open_bot, redact_token
+    from audiograb.bot import open_bot
     from audiograb.pipeline import open_audiograb
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose else logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    redact_token(settings.bot_token)
+    configure_logging(settings, level=logging.DEBUG if verbose else logging.INFO)
     async with open_audiograb(settings) as ag, open_bot(ag) as bot:
         await bot.run_polling()

@@ -3,6 +3,7 @@
 import asyncclick as click
 
 from audiograb.cli.common import EXIT_USAGE, fail, reports_errors, settings_of
+from audiograb.logs import configure_logging
 
 __all__ = ["command"]
 
@@ -18,10 +19,22 @@ __all__ = ["command"]
     help="Allow listening beyond loopback without API keys (anyone reaching it may use it).",
 )
 @click.option("--bot", "with_bot", is_flag=True, help="Run the Telegram bot in this process too.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="Log lines as JSON objects (with job and request ids) or plain text.",
+)
 @click.pass_context
 @reports_errors
 async def command(
-    ctx: click.Context, host: str | None, port: int | None, insecure: bool, with_bot: bool
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    insecure: bool,
+    with_bot: bool,
+    log_format: str,
 ) -> None:
     """Serve the REST API with server-sent progress (see docs/api.md)."""
     settings = settings_of(ctx, host=host, port=port)
@@ -33,6 +46,7 @@ async def command(
     problem = exposure_problem(settings, insecure=insecure)
     if problem is not None:
         fail(problem, EXIT_USAGE)
+    configure_logging(settings, json_lines=log_format == "json")
     try:
         await serve(settings, with_bot=with_bot)
     except OSError as error:

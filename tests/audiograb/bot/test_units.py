@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from audiograb.bot import TokenRedactor
 from audiograb.bot.filecache import CachedFile, FileIdCache, SentAs, cache_key
 from audiograb.bot.limits import MB, Limits, UserJobs, estimate_size
 from audiograb.bot.texts import conversion_line, download_line, human_size
 from audiograb.config import Settings
 from audiograb.domain import ConversionProgress, DownloadProgress, MediaInfo, MediaKind, Quality
+from audiograb.logs import Redactor
 from tests.fakebotapi import TOKEN
 
 
@@ -80,7 +80,7 @@ def test_token_redactor_scrubs_messages_arguments_and_tracebacks(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     logger = logging.getLogger("test.redact")
-    caplog.handler.addFilter(TokenRedactor(TOKEN))
+    caplog.handler.addFilter(Redactor([TOKEN]))
     try:
         logger.warning("calling https://api.telegram.org/bot%s/getMe", TOKEN)
         try:
@@ -90,5 +90,5 @@ def test_token_redactor_scrubs_messages_arguments_and_tracebacks(
     finally:
         caplog.handler.filters.clear()
     assert TOKEN not in caplog.text
-    assert "bot<bot-token>/getMe" in caplog.text
-    assert "/bot<bot-token>/sendAudio" in caplog.text
+    assert "bot<redacted>/getMe" in caplog.text
+    assert "/bot<redacted>/sendAudio" in caplog.text
