@@ -60,9 +60,7 @@ def test_piped_output_prints_one_line_per_phase() -> None:
     stream = io.StringIO()
     line = ProgressLine(stream)
     for done in (10, 20, 30):
-        line.show(
-            DownloadProgressed(job_id="j", progress=DownloadProgress(downloaded_bytes=done))
-        )
+        line.show(DownloadProgressed(job_id="j", progress=DownloadProgress(downloaded_bytes=done)))
     line.close()
     assert stream.getvalue().count("\n") == 1
     assert "\r" not in stream.getvalue()
