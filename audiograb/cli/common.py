@@ -9,7 +9,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import asyncclick as click
 
 from audiograb.config import Settings, SettingsError, load_settings
-from audiograb.domain import AudiograbError
+from audiograb.domain import AudiograbError, Quality
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,3 +51,15 @@ def settings_of(ctx: click.Context, **overrides: Any) -> Settings:
         return load_settings(data_dir=data_dir, **overrides)
     except SettingsError as error:
         fail(str(error), EXIT_USAGE)
+
+
+def quality_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`-q/--quality`: the bitrate preset, shared by every command that encodes."""
+    return click.option(
+        "-q",
+        "--quality",
+        type=click.Choice([q.value for q in Quality]),
+        default=Quality.HIGH.value,
+        show_default=True,
+        help="Bitrate preset for lossy formats: low/medium/high/highest = 64/128/192/320 kbps.",
+    )

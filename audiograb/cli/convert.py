@@ -6,8 +6,8 @@ from pathlib import Path
 import anyio
 import asyncclick as click
 
-from audiograb.cli.common import fail, reports_errors, settings_of
-from audiograb.cli.download import FORMATS, QUALITIES
+from audiograb.cli.common import fail, quality_option, reports_errors, settings_of
+from audiograb.cli.download import FORMATS
 from audiograb.cli.progress import ProgressLine
 from audiograb.domain import AudioFormat, ConversionProgress, MediaKind, Quality
 from audiograb.pipeline import open_audiograb
@@ -27,14 +27,7 @@ def default_output(source: Path, target: AudioFormat) -> Path:
 @click.option(
     "-f", "--format", "format_", type=click.Choice(FORMATS), required=True, help="Target format."
 )
-@click.option(
-    "-q",
-    "--quality",
-    type=click.Choice(QUALITIES),
-    default=Quality.HIGH.value,
-    show_default=True,
-    help="Bitrate preset for lossy formats.",
-)
+@quality_option()
 @click.option("--video", is_flag=True, help="Keep the video stream (mp4 only).")
 @click.option(
     "-o",

@@ -4,13 +4,12 @@ from pathlib import Path
 
 import asyncclick as click
 
-from audiograb.cli.common import fail, reports_errors, settings_of
+from audiograb.cli.common import fail, quality_option, reports_errors, settings_of
 from audiograb.cli.follow import finish, follow
 from audiograb.domain import AudioFormat, JobRequest, MediaKind, Quality
 from audiograb.pipeline import open_audiograb
 
 FORMATS = [f.value for f in AudioFormat]
-QUALITIES = [q.value for q in Quality]
 
 
 def split_output(output: str | None) -> tuple[Path, Path | None]:
@@ -33,14 +32,7 @@ def split_output(output: str | None) -> tuple[Path, Path | None]:
     default=None,
     help="Output format (default m4a; mp4 with --video).",
 )
-@click.option(
-    "-q",
-    "--quality",
-    type=click.Choice(QUALITIES),
-    default=Quality.HIGH.value,
-    show_default=True,
-    help="Bitrate preset: 64/128/192/320 kbps.",
-)
+@quality_option()
 @click.option("--video", is_flag=True, help="Keep the video too (saved as mp4).")
 @click.option("--playlist", is_flag=True, help="Download a whole playlist when the URL names one.")
 @click.option(
