@@ -3,7 +3,7 @@ UV ?= uv
 PYTHON ?= python3
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup run test test-fast lint type check bench container clean
+.PHONY: setup run test test-fast lint type check bench docs container clean
 
 setup: ## Install uv when missing, then the locked environment.
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -31,9 +31,14 @@ check: lint type test
 bench: setup ## Speed goals, as ratios against baselines measured in the same run.
 	@set -e; for script in bench/*_bench.py; do echo "== $$script"; PYTHONPATH=. $(UV) run python $$script; done
 
+docs: setup ## Regenerate docs/configuration.md from the settings type.
+	$(UV) run python -m audiograb.config_reference > docs/configuration.md.tmp
+	mv docs/configuration.md.tmp docs/configuration.md
+
 container: ## Build the service image with podman or docker.
 	@engine=$$(command -v podman || command -v docker) || { echo "podman or docker is needed"; exit 1; }; \
-	$$engine build -f Containerfile -t audiograb:latest .
+	format=$$(case "$$engine" in *podman) echo "--format docker";; esac); \
+	$$engine build $$format -f Containerfile -t audiograb:latest .
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

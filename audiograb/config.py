@@ -134,13 +134,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Address `audiograb serve` binds to; anything but loopback needs `api_keys`."""
 
     port: Annotated[int, Meta(ge=0, le=65535)] = 8000
-    """Port `audiograb serve` listens on."""
+    """Port `audiograb serve` listens on; 0 picks a free one."""
 
     api_keys: tuple[Annotated[str, Meta(min_length=16)], ...] = ()
     """Keys accepted by the API (`Authorization: Bearer` or `X-API-Key`); comma-separated."""
 
     rate_limit_per_minute: Count = 120
-    """Requests a minute allowed per API key (or client address without one)."""
+    """Requests a minute allowed per API key (or client address without one); 0: no limit."""
 
     max_request_bytes: PositiveCount = 1_048_576
     """Largest request body the API accepts (uploads have their own limit)."""
