@@ -3,7 +3,7 @@
 import builtins
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -31,6 +31,7 @@ from audiograb.domain import (
 from audiograb.engines import netguard, ytdlp
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
+from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.policy import address_policy
@@ -73,6 +74,7 @@ class Audiograb:
         bridge: ThreadBridge,
         workspace: Workspace,
         metrics: Metrics,
+        live: LiveHub,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -84,6 +86,8 @@ class Audiograb:
         self._bridge = bridge
         self._workspace = workspace
         self._metrics = metrics
+        self.live = live
+        """Live transcription sessions (`live_session` opens one)."""
 
     async def submit(self, request: JobRequest, *, dest: Path | None = None) -> Job:
         """Queue a download of `request.url`; returns the queued job at once.
@@ -259,6 +263,10 @@ class Audiograb:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} has completed")
         if await self._active(job_id):
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is still running")
+        if job.platform == UPLOAD and job.state.terminal:
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, "the uploaded file went with the job; upload it again"
+            )
         return await self._requeue(job)
 
     async def resume_unfinished(self) -> builtins.list[Job]:
@@ -346,6 +354,12 @@ class Audiograb:
         depth: int = await self._scheduler.ask(lambda reply: QueueDepth(reply=reply))
         self._metrics.set_gauges(by_state, depth)
         return self._metrics.render()
+
+    def live_session(
+        self, *, language: str | None = None, model: str | None = None, prompt: str | None = None
+    ) -> AbstractAsyncContextManager[LiveSession]:
+        """Open a live transcription session (see `audiograb.pipeline.live`); `busy` when full."""
+        return self.live.session(language=language, model=model, prompt=prompt)
 
     def platforms(self) -> tuple[Platform, ...]:
         """Every platform we know, with example URLs and availability."""
