@@ -9,12 +9,19 @@ Network safety: each HTTP request yt-dlp makes (extractor pages, redirects, HLS 
 fragments, on yt-dlp's own threads too) runs with the job's `AddressPolicy` in force, so the
 netguard checks the address every socket really connects to. Downloads that yt-dlp would hand
 to an external program (FFmpeg for live HLS, rtmpdump...) are refused under a restrictive
-policy, because their connections are out of the guard's sight.
+policy, because their connections are out of the guard's sight, unless the job allows them
+(`DownloadOptions.external_downloads`, for X Spaces, which yt-dlp always records with FFmpeg):
+then the stream's URL is checked up front, and FFmpeg's own connections go unwatched. Such a
+download reports its progress as elapsed time and bytes written (a watcher thread measures the
+growing file), and is cancelled by signalling the FFmpeg child.
 """
 
+import contextlib
 import copy
 import logging
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,11 +45,13 @@ from audiograb.engines.netguard import AddressPolicy, check_url, guarded
 __all__ = [
     "DownloadOptions",
     "DownloadResult",
+    "VideoHit",
     "build_params",
     "download",
     "extract_info",
     "map_error",
     "media_info_from",
+    "search_youtube",
 ]
 
 _log = logging.getLogger(__name__)
@@ -71,6 +80,9 @@ class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
     ffmpeg_location: str | None = None
     """FFmpeg for merging separate video and audio streams; unused for audio jobs."""
     extra_params: Mapping[str, object] = {}
+    external_downloads: bool = False
+    """Let yt-dlp hand the download to FFmpeg even under a restrictive policy (X Spaces): the
+    stream URL is checked first, FFmpeg's own connections are not watched."""
 
 
 class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -240,11 +252,18 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
     """A `YoutubeDL` for one job: guards and checks for cancellation at every request."""
 
     def __init__(
-        self, params: dict[str, Any], policy: AddressPolicy, cancel: threading.Event | None
+        self,
+        params: dict[str, Any],
+        policy: AddressPolicy,
+        cancel: threading.Event | None,
+        options: DownloadOptions | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         super().__init__(params)
         self._policy = policy
         self._cancel = cancel
+        self._options = options
+        self._on_progress = on_progress
 
     def urlopen(self, req: Any) -> Any:
         _check_cancel(self._cancel)
@@ -267,19 +286,162 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
         self, name: str, info: dict[str, Any], subtitle: bool = False, test: bool = False
     ) -> Any:
         _check_cancel(self._cancel)
+        downloader = get_suitable_downloader(info, self.params, to_stdout=name == "-")
+        if downloader is not None and issubclass(downloader, _IN_PROCESS_DOWNLOADERS):
+            return super().dl(name, info, subtitle=subtitle, test=test)
+        options = self._options
         if self._policy.restrictive:
-            downloader = get_suitable_downloader(info, self.params, to_stdout=name == "-")
-            if downloader is None or not issubclass(downloader, _IN_PROCESS_DOWNLOADERS):
+            if options is None or not options.external_downloads:
                 raise AudiograbError(
                     ErrorCode.UNSUPPORTED_YET,
                     f"this media needs an external downloader ({_name(downloader)}), "
                     "which the network guard cannot watch",
                 )
-        return super().dl(name, info, subtitle=subtitle, test=test)
+            for url in _stream_urls(info):
+                check_url(url, self._policy)
+        if options is None:
+            return super().dl(name, info, subtitle=subtitle, test=test)
+        watch = _ExternalWatch(options.work_dir, self._on_progress, options.progress_interval)
+        with watch.running(self._cancel):
+            return super().dl(name, info, subtitle=subtitle, test=test)
 
 
 def _name(downloader: type | None) -> str:
     return "none" if downloader is None else downloader.__name__
+
+
+def _stream_urls(info: Mapping[str, Any]) -> list[str]:
+    """The URLs an external downloader will open: the format's, or each merged format's."""
+    formats = info.get("requested_formats") or [info]
+    return [f["url"] for f in formats if isinstance(f.get("url"), str)]
+
+
+class _ExternalWatch:
+    """Progress and cancellation for a download yt-dlp hands to FFmpeg.
+
+    yt-dlp calls the progress hook only once FFmpeg is done, and a hook cannot stop FFmpeg.
+    So a thread measures the bytes written to the work dir every `interval` seconds and reports
+    them with the elapsed time, and when `cancel` is set it sends SIGTERM to our FFmpeg
+    children writing into the work dir (found in /proc: Linux only; FFmpeg closes its file
+    cleanly on SIGTERM, and yt-dlp then fails the download, which `download` reports as
+    cancelled). Elsewhere cancellation waits for the stream to end.
+    """
+
+    def __init__(self, work_dir: Path, callback: ProgressCallback | None, interval: float) -> None:
+        self._work_dir = work_dir
+        self._callback = callback
+        self._interval = max(interval, 0.05)
+
+    @contextlib.contextmanager
+    def running(self, cancel: threading.Event | None) -> Iterator[None]:
+        """Watch while the block runs."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self._watch, args=(stop, cancel), name="ffmpeg-download-watch", daemon=True
+        )
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _watch(self, stop: threading.Event, cancel: threading.Event | None) -> None:
+        started = time.monotonic()
+        signalled = False
+        while not stop.wait(self._interval):
+            if cancel is not None and cancel.is_set() and not signalled:
+                signalled = _signal_children(self._work_dir)
+            if self._callback is not None:
+                written = _bytes_written(self._work_dir)
+                elapsed = time.monotonic() - started
+                speed = written / elapsed if elapsed > 0 else None
+                self._callback(
+                    DownloadProgress(downloaded_bytes=written, elapsed=elapsed, speed=speed)
+                )
+
+
+def _bytes_written(work_dir: Path) -> int:
+    """The size of the largest media file in the work dir (FFmpeg writes one)."""
+    sizes = [0]
+    for entry in os.scandir(work_dir):
+        if entry.is_file() and not entry.name.endswith(".txt"):
+            sizes.append(entry.stat().st_size)
+    return max(sizes)
+
+
+def _signal_children(work_dir: Path) -> bool:
+    """SIGTERM this process's children whose command line names `work_dir`; any found?"""
+    found = False
+    me = os.getpid()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return False
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me and str(work_dir).encode() in command:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGTERM)
+                found = True
+    return found
+
+
+class VideoHit(msgspec.Struct, frozen=True, kw_only=True):
+    """One YouTube search result, as `search_youtube` lists them."""
+
+    url: str
+    title: str
+    uploader: str | None = None
+    duration: float | None = None
+
+
+def search_youtube(query: str, options: DownloadOptions, *, limit: int = 5) -> list[VideoHit]:
+    """The first `limit` YouTube videos for `query` (yt-dlp's `ytsearchN:`, flat: one request).
+
+    Runs under the job's address policy like a download; needs the internet (tests inject a
+    fake search instead).
+    """
+    params = build_params(options)
+    # A search result is a playlist: drop the single-item guards that downloads use.
+    params.update(
+        {
+            "extract_flat": "in_playlist",
+            "skip_download": True,
+            "playlist_items": None,
+            "noplaylist": False,
+            "match_filter": None,
+        }
+    )
+    try:
+        with _JobYoutubeDL(params, options.address_policy, None) as ydl:
+            info = ydl.extract_info(f"ytsearch{limit}:{query}", download=False)
+    except AudiograbError:
+        raise
+    except Exception as error:
+        raise map_error(error) from error
+    hits = []
+    for entry in (info or {}).get("entries") or ():
+        video_id = entry.get("id")
+        title = entry.get("title")
+        if not isinstance(video_id, str) or not isinstance(title, str):
+            continue
+        uploader = entry.get("channel") or entry.get("uploader")
+        hits.append(
+            VideoHit(
+                url=f"https://www.youtube.com/watch?v={video_id}",
+                title=title,
+                uploader=uploader if isinstance(uploader, str) else None,
+                duration=_float(entry.get("duration")),
+            )
+        )
+    return hits
 
 
 def _run(
@@ -294,11 +456,14 @@ def _run(
     params = build_params(options, on_progress=on_progress, cancel=cancel)
     try:
         _check_cancel(cancel)
-        with _JobYoutubeDL(params, options.address_policy, cancel) as ydl:
+        ydl = _JobYoutubeDL(params, options.address_policy, cancel, options, on_progress)
+        with ydl:
             info = ydl.extract_info(url, download=download)
     except AudiograbError:
         raise
     except Exception as error:
+        if cancel is not None and cancel.is_set():  # an FFmpeg child stopped by our signal
+            raise AudiograbError(ErrorCode.CANCELLED, "the download was cancelled") from error
         raise map_error(error) from error
     if not isinstance(info, dict):
         raise AudiograbError(ErrorCode.DOWNLOAD_FAILED, "yt-dlp returned no media")

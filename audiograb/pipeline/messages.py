@@ -24,6 +24,7 @@ from audiograb.domain import (
     Transcript,
 )
 from audiograb.engines.ytdlp import DownloadOptions, DownloadResult
+from audiograb.pipeline.resolving import Preparation
 from audiograb.store import StoredEvent
 
 #: An event as the journal stored it: `.id` is its place in the log of all jobs, `.event.seq`
@@ -48,6 +49,8 @@ class StartDownload(msgspec.Struct, frozen=True, kw_only=True):
     on_progress: Callable[[DownloadProgress], None]
     cancel: threading.Event
     reply: Reply[DownloadResult]
+    preparation: Preparation | None = None
+    """Resolver, cookies and cover fetching for this job; None: yt-dlp on `url`, nothing else."""
 
 
 class Converted(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,6 +74,8 @@ class StartConversion(msgspec.Struct, frozen=True, kw_only=True):
     on_progress: Callable[[ConversionProgress], None]
     cancel: threading.Event
     reply: Reply[Converted]
+    cover: Path | None = None
+    """A picture to embed as cover art where the format holds one."""
 
 
 class StartTranscription(msgspec.Struct, frozen=True, kw_only=True):

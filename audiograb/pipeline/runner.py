@@ -39,6 +39,7 @@ from audiograb.domain import (
     render,
 )
 from audiograb.engines import ffmpeg, ytdlp
+from audiograb.pipeline import resolving
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.messages import (
     Converted,
@@ -147,8 +148,13 @@ class JobRunner:
         )
 
     async def _download(self, run: _Run) -> None:
+        """Resolve (where the platform needs it) and download, then record the media."""
         job = run.job
         matched = self._registry.match(job.request.url, playlist=job.request.playlist)
+        policy = address_policy(self._settings)
+        preparation = resolving.preparation_for(
+            self._settings, matched, self._registry.resolver_for(matched.platform.id), policy
+        )
         options = ytdlp.DownloadOptions(
             work_dir=self._workspace.job_dir(job.id),
             media=job.request.media,
@@ -158,9 +164,10 @@ class JobRunner:
             socket_timeout=self._settings.socket_timeout,
             cookies_file=str(self._settings.cookies_file) if self._settings.cookies_file else None,
             progress_interval=self._settings.progress_interval,
-            address_policy=address_policy(self._settings),
+            address_policy=policy,
             ffmpeg_location=ffmpeg.find_ffmpeg(self._settings.ffmpeg_path),
             extra_params=matched.ytdlp_params,
+            external_downloads=matched.platform.id in resolving.FFMPEG_PLATFORMS,
         )
         result: ytdlp.DownloadResult = await self._ask_stage(
             run,
@@ -174,6 +181,7 @@ class JobRunner:
                 ),
                 cancel=cancel,
                 reply=reply,
+                preparation=preparation,
             ),
         )
         run.job = msgspec.structs.replace(job, media=result.media, download_path=str(result.path))
@@ -197,6 +205,7 @@ class JobRunner:
                 ),
                 cancel=cancel,
                 reply=reply,
+                cover=resolving.cover_in(self._workspace.job_dir(job.id)),
             ),
         )
         media = job.media or MediaInfo()

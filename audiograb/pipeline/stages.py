@@ -6,13 +6,16 @@ cooperative: the job sets the command's `cancel` event and the engine stops at i
 """
 
 from abc import abstractmethod
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
+import msgspec
 
 from actors import Actor, Reply, run_in_thread
-from audiograb.domain import Transcript
+from audiograb.domain import AudiograbError, Transcript
 from audiograb.engines import ffmpeg, whisper, ytdlp
+from audiograb.pipeline import resolving
 from audiograb.pipeline.messages import (
     Converted,
     StartConversion,
@@ -56,10 +59,28 @@ class StageActor(Actor[C], Generic[C, T]):
 
 
 class Downloader(StageActor[StartDownload, ytdlp.DownloadResult]):
-    """Fetches media with yt-dlp, one `YoutubeDL` per job."""
+    """Resolves the link when its platform needs it, then fetches media with yt-dlp.
+
+    With a preparation: the platform's resolver names the media URL and the metadata, which
+    win over what yt-dlp's generic extractor finds there; X cookies go to a private cookies
+    file; after the download the cover picture is fetched into the work folder.
+    """
 
     def work(self, msg: StartDownload) -> ytdlp.DownloadResult:
-        return ytdlp.download(msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel)
+        prep = msg.preparation
+        if prep is None:
+            return ytdlp.download(
+                msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel
+            )
+        url, options = msg.url, prep.with_cookies(msg.options)
+        resolved = prep.resolve(options)
+        if resolved is not None:
+            url = resolved.media_url
+            options = msgspec.structs.replace(options, extra_params=resolved.ytdlp_params)
+        result = ytdlp.download(url, options, on_progress=msg.on_progress, cancel=msg.cancel)
+        media = resolving.merge_media(result.media, resolved)
+        prep.fetch_cover(media, options.work_dir)
+        return ytdlp.DownloadResult(path=result.path, media=media)
 
 
 class Converter(StageActor[StartConversion, Converted]):
@@ -79,6 +100,7 @@ class Converter(StageActor[StartConversion, Converted]):
             media=msg.media,
             tags=msg.tags,
             video_encoder=ffmpeg.video_encoder_for(binary),
+            cover=_probe_cover(msg.cover),
         )
         msg.dest.parent.mkdir(parents=True, exist_ok=True)
         ffmpeg.convert(
@@ -89,6 +111,7 @@ class Converter(StageActor[StartConversion, Converted]):
             duration=source.duration,
             on_progress=msg.on_progress,
             cancel=msg.cancel,
+            cover=msg.cover,
         )
         result = ffmpeg.probe(msg.dest)
         return Converted(
@@ -97,6 +120,16 @@ class Converter(StageActor[StartConversion, Converted]):
             duration=result.duration,
             stream_copy=plan.stream_copy,
         )
+
+
+def _probe_cover(cover: Path | None) -> ffmpeg.MediaProbe | None:
+    """The cover picture's probe; an unreadable picture is dropped, not an error."""
+    if cover is None:
+        return None
+    try:
+        return ffmpeg.probe(cover)
+    except AudiograbError:
+        return None
 
 
 class Transcriber(StageActor[StartTranscription, Transcript]):

@@ -6,10 +6,11 @@ turns a parsed URL on one of those hosts into a canonical `MatchedUrl`, or retur
 path is not one of its shapes. The registry does the exact host lookup, so a site never sees a
 URL of another host; several sites may share hosts (X Spaces and X video both live on x.com).
 
-A site whose downloads need our own resolver (Spotify, 小宇宙, Discord) still matches its URLs,
-so users get a precise answer; its `Platform.available` is False until the resolver lands, and
-the registry refuses it with `unsupported_yet`. Plugging a resolver in means flipping that flag
-and teaching the pipeline to call the resolver for that platform id.
+A site that yt-dlp cannot read on its own (Apple Podcasts shows, Spotify, 小宇宙, Discord, podcast
+feeds) also names a `resolve` function (see `platforms.resolve`), which the pipeline calls
+before downloading. A platform whose downloads are not possible yet still matches its URLs, so
+users get a precise answer: its `Platform.available` is False and the registry refuses it with
+`unsupported_yet`.
 """
 
 import ipaddress
@@ -17,11 +18,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 
 from audiograb.domain import AudiograbError, ErrorCode
+
+if TYPE_CHECKING:
+    from audiograb.platforms.resolve import Resolver
 
 __all__ = [
     "MAX_URL_LENGTH",
@@ -101,6 +106,8 @@ class Site:
     shapes: tuple[str, ...]
     """The URL shapes `match` accepts, as error messages name them (`youtu.be/ID`)."""
     match: MatchFn
+    resolve: "Resolver | None" = None
+    """Turns a matched URL into the media to download; None: yt-dlp reads the URL itself."""
 
 
 def _invalid(message: str) -> AudiograbError:

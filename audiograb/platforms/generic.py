@@ -1,12 +1,26 @@
-"""Any other http(s) URL: direct media files, HLS and DASH manifests, pages with embedded media.
+"""Any other http(s) URL: direct media files, HLS and DASH manifests, podcast feeds, pages.
 
-yt-dlp's generic extractor handles these. The URL is kept as given (fragment aside): query
-parameters of direct links are often signed, so even tracking-looking ones may not be removed.
+yt-dlp's generic extractor handles media, manifests and pages with embedded media. A podcast
+RSS feed is ours: the resolver fetches URLs that do not name a media file and, when the answer
+is an RSS document, resolves it to its latest episode; anything else goes to yt-dlp unchanged.
+The URL is kept as given (fragment aside): query parameters of direct links are often signed,
+so even tracking-looking ones may not be removed.
 """
 
-from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site
+from pathlib import PurePosixPath
 
-__all__ = ["PLATFORM", "SITE"]
+from audiograb.domain import AudiograbError, ErrorCode
+from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, parse_url
+from audiograb.platforms.feeds import (
+    FEED_ACCEPT,
+    FEED_TYPES,
+    episode_media,
+    looks_like_feed,
+    parse_feed,
+)
+from audiograb.platforms.resolve import ResolveContext, Resolved
+
+__all__ = ["PLATFORM", "SITE", "resolve"]
 
 PLATFORM = Platform(
     id="generic",
@@ -15,8 +29,37 @@ PLATFORM = Platform(
         "https://example.com/media/episode.mp3",
         "https://example.com/live/stream.m3u8",
         "https://example.com/video/manifest.mpd",
+        "https://feeds.example.com/podcast.xml",
     ),
     has_video=True,
+)
+
+# Paths with these suffixes are media or manifests: no feed probe, straight to yt-dlp.
+_MEDIA_SUFFIXES = frozenset(
+    [
+        ".mp3",
+        ".m4a",
+        ".m4b",
+        ".aac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".flac",
+        ".wav",
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".webm",
+        ".mkv",
+        ".avi",
+        ".ts",
+        ".m4s",
+        ".m3u8",
+        ".m3u",
+        ".mpd",
+        ".f4m",
+        ".ism",
+    ]
 )
 
 
@@ -24,9 +67,30 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl:
     return MatchedUrl(platform=PLATFORM, url=url.url)
 
 
+def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved | None:
+    """A podcast feed's latest episode; None (yt-dlp reads the URL) for everything else."""
+    suffix = PurePosixPath(parse_url(matched.url).path).suffix.lower()
+    if suffix in _MEDIA_SUFFIXES:
+        return None
+    page = ctx.fetch(matched.url, accept=FEED_ACCEPT, only=FEED_TYPES)
+    if not looks_like_feed(page):
+        return None
+    feed = parse_feed(page.body)
+    if not feed.episodes:
+        raise AudiograbError(ErrorCode.NOT_FOUND, f"the feed {matched.url} has no episodes")
+    latest = feed.episodes[0]
+    return Resolved(
+        media_url=latest.enclosure_url,
+        media=episode_media(feed, latest, page_url=latest.link or matched.url, extractor="rss"),
+    )
+
+
 SITE = Site(
     platform=PLATFORM,
     hosts=frozenset(),
-    shapes=("any http(s) URL of a media file, HLS (.m3u8) or DASH (.mpd) manifest",),
+    shapes=(
+        "any http(s) URL of a media file, HLS (.m3u8) or DASH (.mpd) manifest, or podcast RSS feed",
+    ),
     match=_match,
+    resolve=resolve,
 )

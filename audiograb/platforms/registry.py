@@ -22,6 +22,7 @@ from audiograb.platforms import (
     youtube,
 )
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, parse_url
+from audiograb.platforms.resolve import Resolver
 
 __all__ = ["PlatformRegistry", "default_registry"]
 
@@ -33,11 +34,14 @@ class PlatformRegistry:
         self._sites = (*sites, fallback)
         self._fallback = fallback
         self._by_id: dict[str, Platform] = {}
+        self._resolvers: dict[str, Resolver] = {}
         self._by_host: dict[str, list[Site]] = {}
         for site in self._sites:
             if site.platform.id in self._by_id:
                 raise ValueError(f"duplicate platform id {site.platform.id!r}")
             self._by_id[site.platform.id] = site.platform
+            if site.resolve is not None:
+                self._resolvers[site.platform.id] = site.resolve
             for host in site.hosts:
                 self._by_host.setdefault(host, []).append(site)
 
@@ -53,6 +57,10 @@ class PlatformRegistry:
             raise AudiograbError(
                 ErrorCode.NOT_FOUND, f"no platform with id {platform_id!r}"
             ) from None
+
+    def resolver_for(self, platform_id: str) -> Resolver | None:
+        """The platform's resolver, or None when yt-dlp reads its URLs directly."""
+        return self._resolvers.get(platform_id)
 
     def match(self, url: str, *, playlist: bool = False) -> MatchedUrl:
         """Check, classify and canonicalise `url`.

@@ -59,7 +59,7 @@ def test_xdownloader_converts_like_the_original_tool(media_root: Path, tmp_path:
     ("url", "code"),
     [
         ("ftp://example.com/a.mp3", "invalid_url"),
-        ("https://open.spotify.com/episode/4rOoJ6Egrf8K2IrywzwOMk", "unsupported_yet"),
+        ("https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy", "unsupported_yet"),
     ],
 )
 def test_bad_input_is_one_clear_line(url: str, code: str, tmp_path: Path) -> None:

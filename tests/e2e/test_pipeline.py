@@ -162,7 +162,7 @@ async def test_bad_urls_fail_before_a_job_exists(settings: Settings) -> None:
         for url, code in [
             ("ftp://example.com/a.mp3", ErrorCode.INVALID_URL),
             ("not a url", ErrorCode.INVALID_URL),
-            ("https://open.spotify.com/episode/4rOoJ6Egrf8K2IrywzwOMk", ErrorCode.UNSUPPORTED_YET),
+            ("https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy", ErrorCode.UNSUPPORTED_YET),
         ]:
             with pytest.raises(AudiograbError) as caught:
                 await ag.submit(JobRequest(url=url))

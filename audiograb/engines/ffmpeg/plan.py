@@ -3,6 +3,12 @@
 Streams are copied whenever the codec already fits the target and re-encoding could not make
 the file better (its bitrate is within the preset, or the target is lossless); only what does
 not fit is encoded. The plan is pure data: `convert` runs it.
+
+Cover art (a second input, the fetched thumbnail) is embedded as an attached picture where the
+container holds one: MP3 (ID3v2.3 APIC), M4A/MP4 audio (`covr`) and FLAC (PICTURE block). JPEG
+and PNG are copied, other images (WebP thumbnails) become JPEG. Ogg and Opus files get none:
+FFmpeg's Ogg muxer takes no picture stream, and a METADATA_BLOCK_PICTURE comment would have to
+pass the whole image on the command line. Video outputs keep their own first frame instead.
 """
 
 from collections.abc import Mapping
@@ -42,6 +48,8 @@ class ConversionPlan(msgspec.Struct, frozen=True, kw_only=True):
     """True when nothing is re-encoded."""
     extension: str
     """The output file's extension, without the dot."""
+    cover: bool = False
+    """True when the plan maps a cover picture from the second input (`convert`'s `cover`)."""
 
 
 @dataclass(frozen=True)
@@ -53,24 +61,30 @@ class _Target:
     tags: bool = True
     skip_tags: frozenset[str] = frozenset()
     faststart: bool = False
+    cover: tuple[str, ...] | None = None
+    """Extra flags for an attached picture; None: the container holds none."""
 
 
 _AAC = frozenset({"aac"})
 # FFmpeg writes both `comment` and `description` as the Vorbis comment DESCRIPTION: keep the
 # description there; the source URL still goes in as PURL.
 _VORBIS_COMMENTS = frozenset({"comment"})
+# ID3v2.3 is what most players read; the stream comment makes the APIC a front cover.
+_ID3_COVER = ("-id3v2_version", "3", "-metadata:s:v:0", "comment=Cover (front)")
 _TARGETS: dict[AudioFormat, _Target] = {
-    AudioFormat.MP3: _Target("mp3", "libmp3lame", frozenset({"mp3"})),
-    AudioFormat.M4A: _Target("ipod", "aac", _AAC, faststart=True),
+    AudioFormat.MP3: _Target("mp3", "libmp3lame", frozenset({"mp3"}), cover=_ID3_COVER),
+    AudioFormat.M4A: _Target("ipod", "aac", _AAC, faststart=True, cover=()),
     AudioFormat.AAC: _Target("adts", "aac", _AAC, tags=False),
-    AudioFormat.MP4: _Target("mp4", "aac", frozenset({"aac", "mp3"}), faststart=True),
+    AudioFormat.MP4: _Target("mp4", "aac", frozenset({"aac", "mp3"}), faststart=True, cover=()),
     AudioFormat.WAV: _Target("wav", "pcm_s16le", frozenset({"pcm_s16le"}), bitrate=False),
     AudioFormat.OGG: _Target("ogg", "libvorbis", frozenset({"vorbis"}), skip_tags=_VORBIS_COMMENTS),
     AudioFormat.OPUS: _Target("opus", "libopus", frozenset({"opus"}), skip_tags=_VORBIS_COMMENTS),
     AudioFormat.FLAC: _Target(
-        "flac", "flac", frozenset({"flac"}), bitrate=False, skip_tags=_VORBIS_COMMENTS
+        "flac", "flac", frozenset({"flac"}), bitrate=False, skip_tags=_VORBIS_COMMENTS, cover=()
     ),
 }
+# Picture codecs every container above takes as they are.
+_COVER_COPYABLE = frozenset({"mjpeg", "png"})
 
 
 def plan_conversion(
@@ -81,6 +95,7 @@ def plan_conversion(
     media: MediaKind,
     tags: Mapping[str, str] | None = None,
     video_encoder: VideoEncoder = "libx264",
+    cover: MediaProbe | None = None,
 ) -> ConversionPlan:
     """Plan the conversion of `source` to `format`.
 
@@ -88,7 +103,9 @@ def plan_conversion(
     other plan maps just the first audio stream, which drops video, cover art, subtitles and
     data streams. `tags` (as from `tags_for`) override the source's own tags, which are kept;
     formats without tags (raw AAC) ignore them. Pass `video_encoder_for(ffmpeg)` as
-    `video_encoder` when the binary might lack libx264.
+    `video_encoder` when the binary might lack libx264. `cover` is the probe of a picture that
+    `convert` passes as the second input; it is embedded when the target holds one (see the
+    module notes) and ignored otherwise. The plan says whether it did (`cover`).
     """
     target = _TARGETS[format]
     keep_video = (
@@ -110,6 +127,12 @@ def plan_conversion(
         audio_args, audio_copy = _audio_args(source, target, quality)
         copied = copied and audio_copy
         args += ["-map", "0:a:0", *audio_args]
+    with_cover = False
+    if cover is not None and target.cover is not None and not keep_video:
+        codec = "copy" if cover.video_codec in _COVER_COPYABLE else "mjpeg"
+        args += ["-map", "1:v:0", "-c:v", codec, "-disposition:v:0", "attached_pic"]
+        args += target.cover
+        with_cover = True
     if target.tags:
         for key, value in (tags or {}).items():
             if value.strip() and key not in target.skip_tags:
@@ -117,7 +140,9 @@ def plan_conversion(
     if target.faststart:
         args += ["-movflags", "+faststart"]
     args += ["-f", target.muxer]
-    return ConversionPlan(args=tuple(args), stream_copy=copied, extension=format.value)
+    return ConversionPlan(
+        args=tuple(args), stream_copy=copied, extension=format.value, cover=with_cover
+    )
 
 
 def _audio_args(source: MediaProbe, target: _Target, quality: Quality) -> tuple[list[str], bool]:

@@ -37,8 +37,12 @@ def convert(
     duration: float | None = None,
     on_progress: Callable[[ConversionProgress], None] | None = None,
     cancel: threading.Event | None = None,
+    cover: Path | None = None,
 ) -> None:
     """Run `plan` on `source`, producing `dest`; blocks until FFmpeg is done.
+
+    `cover` is the picture file the plan embeds (second input); it is required when
+    `plan.cover` is set and unused otherwise.
 
     `duration` (seconds of the source) turns progress into a percentage. Setting `cancel`
     stops FFmpeg within about `_CANCEL_POLL_SECONDS` and raises `cancelled`; a failing FFmpeg
@@ -46,10 +50,13 @@ def convert(
     stays behind and the FFmpeg process has been reaped.
     """
     partial = dest.with_name(f".{dest.name}.part")
+    if plan.cover and cover is None:
+        raise ValueError("the plan embeds a cover: pass its file as `cover`")
+    second = ["-i", str(cover)] if plan.cover and cover is not None else []
     argv = [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-progress", "pipe:1", "-nostats",
-        "-i", str(source), *plan.args, str(partial),
+        "-i", str(source), *second, *plan.args, str(partial),
     ]  # fmt: skip
     cancel = cancel or threading.Event()
     done = False

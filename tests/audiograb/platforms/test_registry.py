@@ -205,6 +205,13 @@ def test_match_and_normalise(
         "https://podcasts.apple.com.evil.org/us/podcast/x/id1?i=2",
         "https://open.spotify.com.evil.org/episode/5Xt5DXGzch68nYYamXrNxZ",
         "https://cdn.discordapp.com.evil.org/attachments/1/2/a.ogg",
+        "https://media.discordapp.net.evil.org/attachments/1/2/a.ogg",
+        "https://discordapp.com/attachments/1/2/a.ogg",
+        "https://www.xiaoyuzhoufm.com.evil.org/episode/6695e5c7f4d1c2b3a4958677",
+        "https://evilxiaoyuzhoufm.com/episode/6695e5c7f4d1c2b3a4958677",
+        "https://spotify.link.evil.org/AbCdEf123",
+        "https://open.spotify.co/track/4cOdK2wGLETKBW3PvgPWqT",
+        "https://podcasts.apple.co/us/podcast/x/id1?i=2",
         f"https://www.уoutube.com/watch?v={YT_ID}",  # Cyrillic у
         f"https://evil.org/?u=https://www.youtube.com/watch?v={YT_ID}",
         f"https://evil.org/www.youtube.com/watch?v={YT_ID}",
@@ -292,30 +299,56 @@ def test_unknown_paths_on_known_hosts(
 
 
 @pytest.mark.parametrize(
-    ("url", "name"),
+    ("url", "platform_id", "canonical"),
     [
-        ("https://open.spotify.com/episode/5Xt5DXGzch68nYYamXrNxZ", "Spotify"),
-        ("https://open.spotify.com/episode/5Xt5DXGzch68nYYamXrNxZ?si=a1b2c3", "Spotify"),
-        ("https://open.spotify.com/intl-de/track/4cOdK2wGLETKBW3PvgPWqT", "Spotify"),
-        ("https://open.spotify.com/show/2MAi0BvDc6GTFvKFPXnkCL", "Spotify"),
-        ("https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy", "Spotify"),
-        ("https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M", "Spotify"),
-        ("https://spotify.link/AbCdEf123", "Spotify"),
-        ("https://www.xiaoyuzhoufm.com/episode/6695e5c7f4d1c2b3a4958677", "小宇宙"),
-        ("https://xiaoyuzhoufm.com/podcast/5e280fab418a84a0461fa49a?s=eyJ1", "小宇宙"),
+        (
+            "https://open.spotify.com/episode/5Xt5DXGzch68nYYamXrNxZ?si=a1b2c3",
+            "spotify",
+            "https://open.spotify.com/episode/5Xt5DXGzch68nYYamXrNxZ",
+        ),
+        (
+            "https://open.spotify.com/intl-de/track/4cOdK2wGLETKBW3PvgPWqT",
+            "spotify",
+            "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT",
+        ),
+        (
+            "https://open.spotify.com/show/2MAi0BvDc6GTFvKFPXnkCL",
+            "spotify",
+            "https://open.spotify.com/show/2MAi0BvDc6GTFvKFPXnkCL",
+        ),
+        ("https://spotify.link/AbCdEf123", "spotify", "https://spotify.link/AbCdEf123"),
+        (
+            "https://xiaoyuzhoufm.com/podcast/5e280fab418a84a0461fa49a?s=eyJ1",
+            "xiaoyuzhou",
+            "https://www.xiaoyuzhoufm.com/podcast/5e280fab418a84a0461fa49a",
+        ),
         (
             "https://cdn.discordapp.com/attachments/1012345678901234567/1123456789012345678/"
-            "voice-message.ogg?ex=66b1c2d3&is=66b07153&hm=0123abcd&",
-            "Discord",
+            "voice-message.ogg?ex=66b1c2d3&is=66b07153&hm=0123abcd&utm=x",
+            "discord",
+            "https://cdn.discordapp.com/attachments/1012345678901234567/1123456789012345678/"
+            "voice-message.ogg?ex=66b1c2d3&is=66b07153&hm=0123abcd",
         ),
-        ("https://media.discordapp.net/attachments/1/2/clip.mp4?width=400", "Discord"),
+        (
+            "https://media.discordapp.net/attachments/1/2/clip.mp4?width=400",
+            "discord",
+            "https://media.discordapp.net/attachments/1/2/clip.mp4",
+        ),
     ],
 )
-def test_recognised_but_not_yet_available(registry: PlatformRegistry, url: str, name: str) -> None:
+def test_resolver_platforms_match(
+    registry: PlatformRegistry, url: str, platform_id: str, canonical: str
+) -> None:
+    matched = match(registry, url)
+    assert (matched.platform.id, matched.url) == (platform_id, canonical)
+
+
+@pytest.mark.parametrize("kind", ["album", "playlist"])
+def test_spotify_collections_are_not_supported_yet(registry: PlatformRegistry, kind: str) -> None:
+    url = f"https://open.spotify.com/{kind}/4aawyAB9vmqN3uQ7FjRGTy"
     error = error_of(registry, url)
     assert error.code is ErrorCode.UNSUPPORTED_YET
-    assert name in error.message
-    assert "later release" in error.message
+    assert "single track or episode" in error.message
 
 
 class TestPlaylists:
@@ -346,12 +379,13 @@ class TestPlaylists:
         url = "https://music.youtube.com/playlist?list=OLAK5uy_kWnLz2yBP4w3NQwXhF3bz5_xYZ"
         assert match(registry, url, playlist=True).url == url
 
-    def test_apple_show_needs_playlist_then_is_not_yet_supported(
+    def test_apple_show_link_stands_for_its_latest_episode(
         self, registry: PlatformRegistry
     ) -> None:
-        show = "https://podcasts.apple.com/us/podcast/the-daily/id1200361736"
-        assert error_of(registry, show).code is ErrorCode.INVALID_REQUEST
-        assert error_of(registry, show, playlist=True).code is ErrorCode.UNSUPPORTED_YET
+        show = "https://podcasts.apple.com/us/podcast/the-daily/id1200361736?uo=4"
+        canonical = "https://podcasts.apple.com/us/podcast/the-daily/id1200361736"
+        assert match(registry, show).url == canonical
+        assert match(registry, show, playlist=True).url == canonical
 
 
 def test_every_platform_is_listed_once_with_generic_last(registry: PlatformRegistry) -> None:
@@ -368,9 +402,7 @@ def test_every_platform_is_listed_once_with_generic_last(registry: PlatformRegis
         "discord",
         "generic",
     ]
-    unavailable = {p.id for p in registry.all() if not p.available}
-    assert unavailable == {"spotify", "xiaoyuzhou", "discord"}
-    assert all(p.availability_note for p in registry.all() if not p.available)
+    assert all(platform.available for platform in registry.all())
 
 
 @pytest.mark.parametrize(
@@ -381,12 +413,7 @@ def test_example_urls_match_their_own_platform(
 ) -> None:
     assert platform.example_urls
     for url in platform.example_urls:
-        if platform.available:
-            assert match(registry, url).platform == platform
-        else:
-            error = error_of(registry, url)
-            assert error.code is ErrorCode.UNSUPPORTED_YET
-            assert platform.name in error.message
+        assert match(registry, url).platform == platform
 
 
 def test_get(registry: PlatformRegistry) -> None:
