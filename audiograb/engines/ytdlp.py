@@ -18,6 +18,7 @@ growing file), and is cancelled by signalling the FFmpeg child.
 
 import contextlib
 import copy
+import functools
 import logging
 import os
 import re
@@ -36,6 +37,7 @@ from yt_dlp.downloader.f4m import F4mFD
 from yt_dlp.downloader.hls import HlsFD
 from yt_dlp.downloader.http import HttpFD
 from yt_dlp.downloader.ism import IsmFD
+from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking.exceptions import NoSupportingHandlers, TransportError
 from yt_dlp.utils import DownloadCancelled, GeoRestrictedError, UnsupportedError
 
@@ -52,6 +54,7 @@ __all__ = [
     "map_error",
     "media_info_from",
     "search_youtube",
+    "warm_up",
 ]
 
 _log = logging.getLogger(__name__)
@@ -265,6 +268,11 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
         self._options = options
         self._on_progress = on_progress
 
+    def add_default_info_extractors(self) -> None:
+        """yt-dlp's default extractors, from a list built once per process (see `warm_up`)."""
+        for extractor in _default_extractors():
+            self.add_info_extractor(extractor)
+
     def urlopen(self, req: Any) -> Any:
         _check_cancel(self._cancel)
         if not self._policy.restrictive:
@@ -442,6 +450,24 @@ def search_youtube(query: str, options: DownloadOptions, *, limit: int = 5) -> l
             )
         )
     return hits
+
+
+@functools.cache
+def _default_extractors() -> tuple[Any, ...]:
+    """The enabled extractor classes in yt-dlp's order, as `add_default_info_extractors` has them.
+
+    yt-dlp rebuilds this list for every `YoutubeDL`: some 40 ms of pure Python per job that
+    holds the interpreter lock while the event loop waits for it.
+    """
+    by_name = {ie.IE_NAME.lower(): ie for ie in gen_extractor_classes()}
+    return tuple(ie for ie in by_name.values() if ie._ENABLED)
+
+
+def warm_up() -> None:
+    """Do once, ahead of the first job, what yt-dlp does lazily on it: load the extractor list
+    and compile every extractor's URL pattern. Blocking; run it in a worker thread."""
+    for extractor in _default_extractors():
+        extractor.suitable("https://warm-up.invalid/")
 
 
 def _run(
