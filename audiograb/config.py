@@ -6,8 +6,10 @@ with a message that names the setting. `docs/configuration.md` lists every setti
 generated from this module by `audiograb.config_reference` (`make docs`).
 """
 
+import hashlib
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +33,12 @@ _URL_FIELDS = (
     "bot_api_base",
     "public_url",
     "polish_url",
+    "webhook_url",
 )
+#: An `api_keys` entry that names its holder: `name:key`.
+_NAMED_KEY = re.compile(r"([A-Za-z][A-Za-z0-9_.-]{0,31}):(.{16,})")
+#: A `platform_limits` entry: `platform=N`.
+_PLATFORM_LIMIT = re.compile(r"([a-z0-9_]+)=([1-9][0-9]*)")
 
 Count = Annotated[int, Meta(ge=0)]
 """A number of things or tries: zero or more."""
@@ -137,7 +144,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Port `audiograb serve` listens on; 0 picks a free one."""
 
     api_keys: tuple[Annotated[str, Meta(min_length=16)], ...] = ()
-    """Keys accepted by the API (`Authorization: Bearer` or `X-API-Key`); comma-separated."""
+    """Keys accepted by the API (`Authorization: Bearer` or `X-API-Key`); comma-separated.
+    `name:key` names its holder (annotation author); a plain key's holder is `key-<sha256[:8]>`."""
 
     rate_limit_per_minute: Count = 120
     """Requests a minute allowed per API key (or client address without one); 0: no limit."""
@@ -166,12 +174,47 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     public_url: str | None = None
     """The API's public base URL, for links to files too large to send through Telegram."""
 
+    platform_limits: tuple[str, ...] = ()
+    """Jobs of one platform run at once, as `platform=N` (e.g. `youtube=1,x_spaces=2`)."""
+
+    retry_limit: Count = 3
+    """Automatic retries of a job after a transient failure (network, interrupted); 0: none."""
+
+    retry_base_delay: Seconds = 2.0
+    """Seconds before the first automatic retry; each next one waits twice as long (jittered)."""
+
+    retry_max_delay: Seconds = 300.0
+    """The longest wait before an automatic retry."""
+
+    webhook_url: str | None = None
+    """Default webhook endpoint: gets `job.started/completed/failed` and `batch.completed`."""
+
+    webhook_secret: Annotated[str, Meta(pattern=r"^whsec_[A-Za-z0-9+/]{16,}={0,2}$")] | None = None
+    """Signing secret of `webhook_url` (`whsec_` and base64); None: one is made and stored."""
+
+    webhook_timeout: Seconds = 10.0
+    """Seconds a webhook endpoint has to answer one delivery."""
+
+    webhook_retry_base_delay: Seconds = 5.0
+    """Seconds before a failed webhook delivery is tried again; doubles each time (jittered)."""
+
+    webhook_retry_max_delay: Seconds = 3600.0
+    """The longest wait between two tries of one webhook delivery."""
+
+    webhook_max_age: Seconds = 259_200.0
+    """Seconds a webhook message is retried for (3 days) before it is given up as failed."""
+
     def __post_init__(self) -> None:
         """Checks a type cannot express; msgspec also runs them on `structs.replace`."""
         for name in _URL_FIELDS:
             url = getattr(self, name)
             if url is not None and not _is_http_url(url):
                 raise SettingsError.invalid(name, f"{url!r} is not an http(s) URL with a host")
+        for entry in self.platform_limits:
+            if _PLATFORM_LIMIT.fullmatch(entry) is None:
+                raise SettingsError.invalid(
+                    "platform_limits", f"{entry!r} is not `platform=N` with N at least 1"
+                )
         for network in self.allow_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -179,6 +222,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 raise SettingsError.invalid(
                     "allow_networks", f"{network!r} is not an IP address or network (CIDR)"
                 ) from None
+
+    @property
+    def named_api_keys(self) -> tuple[tuple[str, str], ...]:
+        """`api_keys` as `(identity, key)` pairs: the key to compare, and who holds it."""
+        pairs = []
+        for entry in self.api_keys:
+            named = _NAMED_KEY.fullmatch(entry)
+            if named is not None:
+                pairs.append((named.group(1), named.group(2)))
+            else:
+                digest = hashlib.sha256(entry.encode()).hexdigest()[:8]
+                pairs.append((f"key-{digest}", entry))
+        return tuple(pairs)
+
+    @property
+    def platform_limit_map(self) -> dict[str, int]:
+        """`platform_limits` as a mapping from platform id to its limit."""
+        pairs = (entry.split("=", 1) for entry in self.platform_limits)
+        return {platform: int(limit) for platform, limit in pairs}
 
     @property
     def output_root(self) -> Path:

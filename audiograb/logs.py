@@ -87,6 +87,7 @@ def secrets_of(settings: Settings) -> list[str]:
     """Every secret a log line must never show."""
     return [
         *settings.api_keys,
+        *(key for _, key in settings.named_api_keys),
         *(
             value
             for value in (

@@ -9,6 +9,10 @@ then refuses to bind anywhere but loopback unless told `--insecure`.
 
 Route handlers opt out with `opt={"public": True}` (health) and opt in to the query token with
 `opt={"query_token": True}`.
+
+A key's holder has an identity (`name:key` entries of `api_keys` name it; a plain key is known
+by its fingerprint): the guard leaves it in the connection's state, where `identity_of` reads
+it (annotations take their author from it). Without keys configured everyone is `anonymous`.
 """
 
 import hmac
@@ -22,14 +26,26 @@ from litestar.types import Guard
 from audiograb.api.errors import ApiCode, ApiError
 from audiograb.api.ratelimit import RateLimiter, retry_after
 
-__all__ = ["PUBLIC", "QUERY_TOKEN", "access_guard", "presented_key"]
+__all__ = [
+    "ANONYMOUS",
+    "PUBLIC",
+    "QUERY_TOKEN",
+    "access_guard",
+    "identity_of",
+    "matching_key",
+    "presented_key",
+]
 
 PUBLIC = "public"
 """Handler `opt` flag: no key and no rate limit (liveness probes)."""
 QUERY_TOKEN = "query_token"
 """Handler `opt` flag: also accept the key as `?token=` (EventSource, WebSocket)."""
 
+ANONYMOUS = "anonymous"
+"""The identity of every caller when the API has no keys."""
+
 _BEARER = "bearer "
+_IDENTITY = "api_identity"
 
 
 def presented_key(connection: ASGIConnection[Any, Any, Any, Any], *, query: bool) -> str | None:
@@ -46,7 +62,7 @@ def presented_key(connection: ASGIConnection[Any, Any, Any, Any], *, query: bool
     return None
 
 
-def _matching_key(candidate: str, keys: Sequence[bytes]) -> int | None:
+def matching_key(candidate: str, keys: Sequence[bytes]) -> int | None:
     """Index of the configured key equal to `candidate`, comparing with all in constant time."""
     given = candidate.encode()
     found: int | None = None
@@ -56,9 +72,18 @@ def _matching_key(candidate: str, keys: Sequence[bytes]) -> int | None:
     return found
 
 
-def access_guard(api_keys: Sequence[str], limiter: RateLimiter) -> Guard:
-    """A guard that rate limits every non-public route and, with keys configured, needs one."""
-    keys = tuple(key.encode() for key in api_keys)
+def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Who holds the key this request came with (set by the guard)."""
+    return str(connection.state.get(_IDENTITY, ANONYMOUS))
+
+
+def access_guard(api_keys: Sequence[tuple[str, str]], limiter: RateLimiter) -> Guard:
+    """A guard that rate limits every non-public route and, with keys configured, needs one.
+
+    `api_keys` are `(identity, key)` pairs (`Settings.named_api_keys`).
+    """
+    keys = tuple(key.encode() for _, key in api_keys)
+    identities = tuple(identity for identity, _ in api_keys)
 
     def guard(
         connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
@@ -66,7 +91,7 @@ def access_guard(api_keys: Sequence[str], limiter: RateLimiter) -> Guard:
         if route_handler.opt.get(PUBLIC):
             return
         presented = presented_key(connection, query=bool(route_handler.opt.get(QUERY_TOKEN)))
-        index = _matching_key(presented, keys) if presented is not None and keys else None
+        index = matching_key(presented, keys) if presented is not None and keys else None
         client = f"key:{index}" if index is not None else f"addr:{_address(connection)}"
         wait = limiter.acquire(client)
         if wait is not None:
@@ -82,6 +107,7 @@ def access_guard(api_keys: Sequence[str], limiter: RateLimiter) -> Guard:
                 f"{message} (Authorization: Bearer KEY or X-API-Key: KEY)",
                 headers={"WWW-Authenticate": 'Bearer realm="audiograb"'},
             )
+        connection.state[_IDENTITY] = identities[index] if index is not None else ANONYMOUS
 
     return guard
 

@@ -6,12 +6,13 @@ calls `end_event_streams(app)` so that open event streams finish instead of hold
 server's shutdown up.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
 
 from audiograb.api.access import access_guard
 from audiograb.api.context import ApiContext
@@ -19,7 +20,19 @@ from audiograb.api.errors import exception_handlers
 from audiograb.api.ratelimit import RateLimiter
 from audiograb.api.readiness import Probe
 from audiograb.api.request_ids import request_id_middleware
-from audiograb.api.routes import events, jobs, legacy, meta, transcripts
+from audiograb.api.routes import (
+    annotations,
+    batches,
+    events,
+    jobs,
+    legacy,
+    live,
+    meta,
+    queue,
+    schedules,
+    transcripts,
+    webhooks,
+)
 from audiograb.api.sse import StreamCloser
 from audiograb.config import Settings
 from audiograb.pipeline import Audiograb
@@ -49,6 +62,29 @@ _ROUTES = (
     legacy.legacy_submit,
     legacy.legacy_status,
     legacy.legacy_cancel,
+    queue.show_queue,
+    queue.change_priority,
+    batches.submit_batch,
+    batches.upload_batch,
+    batches.list_batches,
+    batches.get_batch,
+    batches.cancel_batch,
+    schedules.create_schedule,
+    schedules.list_schedules,
+    schedules.get_schedule,
+    schedules.move_schedule,
+    schedules.cancel_schedule,
+    webhooks.list_endpoints,
+    webhooks.register_endpoint,
+    webhooks.list_deliveries,
+    webhooks.send_test,
+    annotations.create_annotation,
+    annotations.list_annotations,
+    annotations.get_annotation,
+    annotations.update_annotation,
+    annotations.delete_annotation,
+    annotations.annotation_socket,
+    live.live_transcription,
 )
 
 
@@ -58,12 +94,14 @@ def create_app(
     settings: Settings | None = None,
     probes: Mapping[str, Probe] | None = None,
     keepalive: float = DEFAULT_KEEPALIVE,
+    extra_routes: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The REST API over `ag`.
 
     `settings` default to `ag.settings` (keys, rate limit, body size); `probes` are the extra
     readiness checks `/api/ready` runs besides the database (FFmpeg, whisper model);
-    `keepalive` is the SSE keepalive period.
+    `keepalive` is the SSE keepalive period; `extra_routes` are served beside the API under
+    the same guard (the web pages, which `serve` composes in: edges never import each other).
     """
     settings = settings or ag.settings
     context = ApiContext(
@@ -79,10 +117,10 @@ def create_app(
         return context
 
     return Litestar(
-        route_handlers=list(_ROUTES),
+        route_handlers=[*_ROUTES, *extra_routes],
         middleware=[request_id_middleware],
         dependencies={"api": Provide(provide_context, sync_to_thread=False, use_cache=True)},
-        guards=[access_guard(settings.api_keys, limiter)],
+        guards=[access_guard(settings.named_api_keys, limiter)],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(

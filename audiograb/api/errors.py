@@ -21,6 +21,7 @@ from litestar.openapi import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from audiograb.domain import AudiograbError, ErrorCode
+from audiograb.pipeline.errors import NotAuthorError, NotFoundError
 
 __all__ = [
     "STATUS_OF",
@@ -29,6 +30,7 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "ErrorInfo",
+    "code_of",
     "error_responses",
     "exception_handlers",
     "status_of",
@@ -49,6 +51,10 @@ class ApiCode(StrEnum):
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     NOT_READY = "not_ready"
     SHUTTING_DOWN = "shutting_down"
+    BATCH_NOT_FOUND = "batch_not_found"
+    SCHEDULE_NOT_FOUND = "schedule_not_found"
+    ANNOTATION_NOT_FOUND = "annotation_not_found"
+    NOT_AUTHOR = "not_author"
 
 
 _ORIGIN_FAILED = HTTPStatus.BAD_GATEWAY
@@ -85,6 +91,10 @@ STATUS_OF: Mapping[str, HTTPStatus] = {
     ApiCode.RANGE_NOT_SATISFIABLE: HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
     ApiCode.NOT_READY: HTTPStatus.SERVICE_UNAVAILABLE,
     ApiCode.SHUTTING_DOWN: HTTPStatus.SERVICE_UNAVAILABLE,
+    ApiCode.BATCH_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ApiCode.SCHEDULE_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ApiCode.ANNOTATION_NOT_FOUND: HTTPStatus.NOT_FOUND,
+    ApiCode.NOT_AUTHOR: HTTPStatus.FORBIDDEN,
 }
 
 #: Litestar's own HTTP errors, by status, when nothing more precise is known.
@@ -153,8 +163,17 @@ def _respond(
     )
 
 
+def code_of(error: AudiograbError) -> str:
+    """The API code of an error: its domain code, or a more precise one the pipeline names."""
+    if isinstance(error, NotFoundError):
+        return f"{error.kind}_not_found"
+    if isinstance(error, NotAuthorError):
+        return ApiCode.NOT_AUTHOR
+    return error.code.value
+
+
 def _on_audiograb_error(_: Request[Any, Any, Any], exc: AudiograbError) -> Response[ErrorBody]:
-    return _respond(ErrorInfo(code=exc.code.value, message=exc.message))
+    return _respond(ErrorInfo(code=code_of(exc), message=exc.message))
 
 
 def _on_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:

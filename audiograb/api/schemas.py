@@ -10,6 +10,9 @@ from typing import Annotated
 import msgspec
 
 from audiograb.domain import (
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
     AudioFormat,
     Job,
     JobError,
@@ -28,9 +31,11 @@ __all__ = [
     "JobPage",
     "JobView",
     "LegacyJob",
+    "Priority",
     "Readiness",
     "TranscriptionBody",
     "TranscriptionOptions",
+    "WebhookUrl",
     "job_view",
     "legacy_job",
 ]
@@ -44,6 +49,12 @@ ModelName = Annotated[
     ),
 ]
 Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$", description="e.g. en, de, zh")]
+Priority = Annotated[
+    int, msgspec.Meta(ge=MIN_PRIORITY, le=MAX_PRIORITY, description="1-10, higher runs first")
+]
+WebhookUrl = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=2000, description="An http(s) URL for webhooks")
+]
 
 
 class TranscriptionOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -85,6 +96,10 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     transcribe: bool = False
     """Also transcribe the file (see `GET /api/jobs/{id}/transcript`)."""
     transcription: TranscriptionOptions | None = None
+    priority: Priority = DEFAULT_PRIORITY
+    """1-10, higher runs first; first come, first served within a level."""
+    webhook_url: WebhookUrl | None = None
+    """Also send this job's webhooks here (its secret: `GET /api/webhooks/endpoints`)."""
 
     def to_request(self) -> JobRequest:
         """The pipeline's request for this body."""
@@ -96,6 +111,8 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             media=self.media,
             transcribe=self.transcribe,
             transcription=options.to_options(),
+            priority=self.priority,
+            webhook_url=self.webhook_url,
         )
 
 
@@ -121,6 +138,10 @@ class JobView(msgspec.Struct, frozen=True, kw_only=True):
     file_url: str | None
     """`/api/jobs/{id}/file` once the job has completed, else null."""
     events_url: str
+    priority: int = DEFAULT_PRIORITY
+    batch_id: str | None = None
+    retry_at: float | None = None
+    """While an automatic retry waits: when it may start (Unix time)."""
 
 
 class JobPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,6 +199,8 @@ def job_view(job: Job) -> JobView:
             quality=request.quality,
             media=request.media,
             transcribe=request.transcribe,
+            priority=request.priority,
+            webhook_url=request.webhook_url,
         ),
         created_at=job.created_at,
         updated_at=job.updated_at,
@@ -186,6 +209,9 @@ def job_view(job: Job) -> JobView:
         error=job.error,
         file_url=f"/api/jobs/{job.id}/file" if job.state is JobState.COMPLETED else None,
         events_url=f"/api/jobs/{job.id}/events",
+        priority=request.priority,
+        batch_id=job.batch_id,
+        retry_at=job.retry_at,
     )
 
 

@@ -4,7 +4,17 @@ from pathlib import Path
 
 import asyncclick as click
 
-from audiograb.cli import convert, download, jobs, platforms, transcribe
+from audiograb.cli import (
+    batch,
+    convert,
+    download,
+    jobs,
+    live,
+    platforms,
+    queue,
+    schedule,
+    transcribe,
+)
 
 
 class UrlShortcutGroup(click.Group):
@@ -39,5 +49,6 @@ async def cli(data_dir: Path | None) -> None:
     """
 
 
-for _module in (download, convert, transcribe, jobs, platforms):
+for _module in (download, convert, transcribe, live, jobs, platforms, batch, schedule, queue):
     cli.add_command(_module.command)
+cli.add_command(schedule.schedules)

@@ -11,6 +11,8 @@ from audiograb.domain.events import (
     JobCompleted,
     JobEvent,
     JobFailed,
+    JobPriorityChanged,
+    JobRetryScheduled,
     JobStateChanged,
     JobSubmitted,
     MediaResolved,
@@ -21,7 +23,16 @@ from audiograb.domain.events import (
     is_terminal,
 )
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
-from audiograb.domain.job import Job, JobRequest, JobState, MediaInfo, new_job_id
+from audiograb.domain.job import (
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    Job,
+    JobRequest,
+    JobState,
+    MediaInfo,
+    new_job_id,
+)
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
 from audiograb.domain.transcript import (
     Segment,
@@ -33,6 +44,9 @@ from audiograb.domain.transcript import (
 )
 
 __all__ = [
+    "DEFAULT_PRIORITY",
+    "MAX_PRIORITY",
+    "MIN_PRIORITY",
     "AudioFormat",
     "AudiograbError",
     "ConversionProgress",
@@ -46,7 +60,9 @@ __all__ = [
     "JobError",
     "JobEvent",
     "JobFailed",
+    "JobPriorityChanged",
     "JobRequest",
+    "JobRetryScheduled",
     "JobState",
     "JobStateChanged",
     "JobSubmitted",

@@ -83,6 +83,22 @@ class JobCancelled(_Event, frozen=True, kw_only=True, tag="job.cancelled"):
     """The job was cancelled by a user."""
 
 
+class JobPriorityChanged(_Event, frozen=True, kw_only=True, tag="job.priority"):
+    """A waiting job's priority changed."""
+
+    priority: int
+    previous: int
+
+
+class JobRetryScheduled(_Event, frozen=True, kw_only=True, tag="job.retry"):
+    """A transient failure: the job is queued again and runs no earlier than `retry_at`."""
+
+    error: JobError
+    retry: int
+    """1 for the first automatic retry of this attempt."""
+    retry_at: float
+
+
 JobEvent = (
     JobSubmitted
     | JobStateChanged
@@ -93,6 +109,8 @@ JobEvent = (
     | JobCompleted
     | JobFailed
     | JobCancelled
+    | JobPriorityChanged
+    | JobRetryScheduled
 )
 TERMINAL_EVENTS = (JobCompleted, JobFailed, JobCancelled)
 

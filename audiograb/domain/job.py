@@ -62,6 +62,10 @@ _TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 }
 
 
+#: The lowest, default and highest job priority.
+MIN_PRIORITY, DEFAULT_PRIORITY, MAX_PRIORITY = 1, 5, 10
+
+
 class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
     """What a user asked for. Never carries a server path or raw yt-dlp options."""
 
@@ -75,6 +79,10 @@ class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
     """How to transcribe, when `transcribe` is set."""
     keep_media: bool = True
     """False for a transcript-only job: no converted media file is kept."""
+    priority: int = DEFAULT_PRIORITY
+    """1-10, higher runs first; first come, first served within a level."""
+    webhook_url: str | None = None
+    """Where this job's webhook events go, besides the configured default URL."""
 
 
 class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,3 +122,15 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     """A local file to work on instead of downloading `request.url` (library and CLI only)."""
     transcript_language: str | None = None
     """The transcript's language, detected or as asked."""
+    batch_id: str | None = None
+    """The batch this job belongs to, if any."""
+    schedule_id: str | None = None
+    """The schedule that made this job, if any."""
+    scheduled_for: float | None = None
+    """When that schedule was due (Unix time): never later than `created_at`."""
+    queued_at: float | None = None
+    """When the job last joined the queue anew (a user's retry); None: at `created_at`."""
+    retries: int = 0
+    """Automatic retries of the current attempt after transient failures."""
+    retry_at: float | None = None
+    """While an automatic retry waits: the job does not start before this Unix time."""

@@ -29,21 +29,31 @@ from audiograb.domain import (
     new_job_id,
 )
 from audiograb.engines import netguard, ytdlp
+from audiograb.pipeline.annotations import Annotations
 from audiograb.pipeline.asking import ask_cancellably
+from audiograb.pipeline.batches import Batches
+from audiograb.pipeline.clock import Clock
 from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.policy import address_policy
+from audiograb.pipeline.queue import arrival_of
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import (
     CancelJob,
     Enqueue,
     IsActive,
     QueueDepth,
+    QueueSnapshot,
+    Restore,
     SchedulerMessage,
+    SetPriority,
+    Snapshot,
 )
+from audiograb.pipeline.schedules import Schedules
 from audiograb.pipeline.transcripts import transcript_of
+from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
 from audiograb.store import JobStore
@@ -75,6 +85,8 @@ class Audiograb:
         workspace: Workspace,
         metrics: Metrics,
         live: LiveHub,
+        clock: Clock,
+        outbox: Outbox,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -88,6 +100,16 @@ class Audiograb:
         self._metrics = metrics
         self.live = live
         """Live transcription sessions (`live_session` opens one)."""
+        self.clock = clock
+        """The time the queue, schedules and webhooks go by."""
+        self.webhooks = Webhooks(store, outbox, settings, clock)
+        """Webhook endpoints, the delivery log and test messages."""
+        self.batches = Batches(store, self, self.webhooks, clock)
+        """Many URLs submitted together."""
+        self.schedules = Schedules(store, self, clock)
+        """Downloads planned for a time, once or by cron."""
+        self.annotations = Annotations(store, self.get, clock)
+        """Notes and threaded replies on transcripts."""
 
     async def submit(self, request: JobRequest, *, dest: Path | None = None) -> Job:
         """Queue a download of `request.url`; returns the queued job at once.
@@ -96,6 +118,10 @@ class Audiograb:
         it the file goes to the output folder, named after the media's title. A URL we cannot
         handle raises `AudiograbError` here, before any job exists.
         """
+        return await self.enqueue(await self.prepare(request, dest=dest))
+
+    async def prepare(self, request: JobRequest, *, dest: Path | None = None) -> Job:
+        """The job `submit` would queue, checked (URL, addresses, webhook URL) but not queued."""
         matched = self._registry.match(request.url, playlist=request.playlist)
         policy = address_policy(self.settings)
         await anyio.to_thread.run_sync(netguard.check_url, matched.url, policy)
@@ -107,9 +133,12 @@ class Audiograb:
             output_dir=str(await anyio.Path(folder).resolve()),
             output_name=dest.name if dest is not None else None,
         )
-        return await self._enqueue_new(job)
+        if request.webhook_url is not None:
+            await self.webhooks.register(request.webhook_url)
+        return job
 
-    async def _enqueue_new(self, job: Job) -> Job:
+    async def enqueue(self, job: Job) -> Job:
+        """Record a new job (from `prepare`) as submitted and queue it."""
         await self._runner.record(
             JobSubmitted(job_id=job.id, request=job.request, platform=job.platform), job
         )
@@ -135,7 +164,7 @@ class Audiograb:
             output_dir=str(await anyio.Path(folder).resolve()),
             output_name=dest.name if dest is not None else None,
         )
-        return await self._enqueue_new(job)
+        return await self.enqueue(job)
 
     async def submit_upload(
         self,
@@ -177,7 +206,7 @@ class Audiograb:
             download_path=str(target),
             output_dir=str(self.settings.output_root),
         )
-        return await self._enqueue_new(job)
+        return await self.enqueue(job)
 
     async def submit_existing(self, source: Job, request: JobRequest) -> Job:
         """Queue a job on the finished file of another job (left where it is)."""
@@ -191,7 +220,7 @@ class Audiograb:
             source_file=source.output_path,
             output_dir=str(self.settings.output_root),
         )
-        return await self._enqueue_new(job)
+        return await self.enqueue(job)
 
     async def transcript(self, job_id: str) -> Transcript:
         """The job's transcript: complete once the job has completed, else what exists so far."""
@@ -270,10 +299,21 @@ class Audiograb:
         return await self._requeue(job)
 
     async def resume_unfinished(self) -> builtins.list[Job]:
-        """Queue again every job a previous process left unfinished (called at start)."""
-        return [await self._requeue(job) for job in await self._store.unfinished_jobs()]
+        """Queue again every job a previous process left unfinished (called at start).
+
+        They reach the queue together, so the first to start is the first in priority order.
+        """
+        jobs = [await self._mark_queued(job) for job in await self._store.unfinished_jobs()]
+        await self._scheduler.tell(Restore(jobs=jobs))
+        return jobs
 
     async def _requeue(self, job: Job) -> Job:
+        job = await self._mark_queued(job)
+        await self._scheduler.tell(Enqueue(job=job))
+        return job
+
+    async def _mark_queued(self, job: Job) -> Job:
+        """Record the job as queued again (a resume keeps its progress, a retry starts anew)."""
         if job.state is not JobState.QUEUED:
             fresh_start = job.state.terminal
             queued = msgspec.structs.replace(
@@ -282,12 +322,40 @@ class Audiograb:
                 error=None,
                 attempts=job.attempts + 1 if fresh_start else job.attempts,
                 download_path=None if fresh_start else job.download_path,
+                retries=0 if fresh_start else job.retries,
+                retry_at=None if fresh_start else job.retry_at,
+                queued_at=self.clock.now() if fresh_start else job.queued_at,
             )
             await self._runner.record(
                 JobStateChanged(job_id=job.id, state=JobState.QUEUED, previous=job.state), queued
             )
             job = queued
-        await self._scheduler.tell(Enqueue(job=job))
+        return job
+
+    async def queue(self) -> QueueSnapshot:
+        """The queue now: running jobs (as stored now), then the waiting ones in run order."""
+        snapshot: QueueSnapshot = await self._scheduler.ask(lambda reply: Snapshot(reply=reply))
+        running = [await self.get(job.id) for job in snapshot.running]
+        return msgspec.structs.replace(snapshot, running=running)
+
+    async def stored_queue(self) -> builtins.list[Job]:
+        """Unfinished jobs in run order, from the store: for a process not running the queue."""
+        jobs = await self._store.unfinished_jobs()
+        return sorted(
+            jobs,
+            key=lambda job: (
+                job.state is JobState.QUEUED,
+                -job.request.priority,
+                arrival_of(job),
+            ),
+        )
+
+    async def set_priority(self, job_id: str, priority: int) -> Job:
+        """Change a waiting job's priority (1-10); `invalid_state` once it runs or has ended."""
+        await self.get(job_id)
+        job: Job = await self._scheduler.ask(
+            lambda reply: SetPriority(job_id=job_id, priority=priority, reply=reply)
+        )
         return job
 
     async def _active(self, job_id: str) -> bool:

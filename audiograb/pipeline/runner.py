@@ -49,6 +49,7 @@ from audiograb.pipeline.messages import (
     StartTranscription,
 )
 from audiograb.pipeline.policy import address_policy
+from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import PlatformRegistry
@@ -84,6 +85,7 @@ class JobRunner:
         workspace: Workspace,
         registry: PlatformRegistry,
         bridge: ThreadBridge,
+        retries: RetryPolicy | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -91,6 +93,7 @@ class JobRunner:
         self._workspace = workspace
         self._registry = registry
         self._bridge = bridge
+        self._retries = retries
 
     async def record(self, event: JobEvent, job: Job | None = None) -> None:
         """Store `event` (and `job` with it) before going on; survives cancellation."""
@@ -109,7 +112,8 @@ class JobRunner:
         try:
             await self._phases(run)
         except AudiograbError as error:
-            await self._end(run, JobState.FAILED, error)
+            if not await self._retry_later(run, error):
+                await self._end(run, JobState.FAILED, error)
         except anyio.get_cancelled_exc_class():
             if cancelled_by_user():
                 await self._end(run, JobState.CANCELLED)
@@ -117,6 +121,27 @@ class JobRunner:
         except Exception as error:  # a bug must fail the job, not the scheduler
             await self._end(run, JobState.FAILED, AudiograbError(ErrorCode.INTERNAL, repr(error)))
         return run.job
+
+    async def _retry_later(self, run: _Run, error: AudiograbError) -> bool:
+        """Queue the job again after a transient failure, if the retry policy allows one.
+
+        The work folder stays: a download may resume from its partial files.
+        """
+        planned = self._retries.plan(run.job, error) if self._retries is not None else None
+        if planned is None:
+            return False
+        run.job, event = planned
+        _log.warning(
+            "job %s failed [%s], retry %d at %.0f: %s",
+            run.job.id,
+            error.code.value,
+            event.retry,
+            event.retry_at,
+            error.message,
+            extra={"job_id": run.job.id},
+        )
+        await self.record(event, run.job)
+        return True
 
     async def cancel_orphan(self, job: Job) -> None:
         """Mark cancelled a job that no process runs any more, and remove its work folder."""
@@ -194,7 +219,7 @@ class JobRunner:
             run,
             self._stages.converter,
             lambda reply, cancel: StartConversion(
-                source=Path(job.download_path or ""),
+                source=Path(_source(job) or ""),
                 dest=self._destination(job),
                 format=request.format,
                 quality=request.quality,

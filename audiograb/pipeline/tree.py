@@ -9,47 +9,76 @@
         ├── converter   FFmpeg subprocesses driven from threads (limiter: CPU count)
         ├── transcriber faster-whisper in threads, models loaded once and shared
         │               (limiter: max_concurrent_transcriptions)
-        └── scheduler   the job queue; runs each job's phases as a task of its own
+        │   live hub    live sessions (at most live_max_sessions), sharing the transcriber's
+        │               models but with slots of their own; each session a task of its own
+        ├── scheduler   the priority queue and its limits; runs each job's phases as a task
+        │               of its own; holds jobs back until their automatic retry is due
+        ├── planner     fires scheduled downloads when the clock reaches them   (serving only)
+        └── notifier    delivers the webhook outbox, retrying with backoff       (serving only)
 
-Draining in reverse means the scheduler stops first: running jobs are interrupted (their work
-folders kept, to resume next start), and the journal, still up, records what they said last.
+The store's append hooks run inside each state change's transaction: the webhook outbox, the
+batch counters (and `batch.completed`), and a fired schedule's next run. One clock (injectable
+for tests) drives retries, schedules and webhook backoff.
+
+Draining in reverse means the notifier (after its tries in flight) and the planner stop first,
+then the scheduler: running jobs are interrupted (their work folders kept, to resume next
+start), and the journal, still up, records what they said last.
 """
 
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import anyio
 
-from actors import ChildSpec, ThreadBridge, Topic, open_actor_system
+from actors import ActorRef, ActorStopped, ChildSpec, ThreadBridge, Topic, open_actor_system
 from audiograb.config import Settings, load_settings
-from audiograb.engines import whisper
+from audiograb.engines import whisper, ytdlp
+from audiograb.pipeline.batches import BatchHook
+from audiograb.pipeline.clock import Clock, SystemClock
 from audiograb.pipeline.facade import Audiograb
 from audiograb.pipeline.journal import JOURNAL_MAILBOX, Journal
+from audiograb.pipeline.live import LiveHub, Polisher
 from audiograb.pipeline.messages import Recorded
 from audiograb.pipeline.metrics import Metrics
+from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.runner import JobRunner, Stages
 from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Scheduler
+from audiograb.pipeline.schedules import PLANNER_MAILBOX, Planner, ScheduleHook, Wake, job_for
 from audiograb.pipeline.stages import Converter, Downloader, Transcriber
+from audiograb.pipeline.webhooks import NOTIFIER_MAILBOX, Notifier, Outbox, Ring
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import default_registry
-from audiograb.store import open_store
+from audiograb.store import ScheduleStore, WebhookStore, open_store
 
 #: Commands queued for a stage before `tell` waits: a stage starts every job it is told about.
 STAGE_MAILBOX = 64
 #: Seconds a shutdown gives running work to stop before it is cancelled hard.
 SHUTDOWN_GRACE = 20.0
 
+M = TypeVar("M")
+
 
 @asynccontextmanager
 async def open_audiograb(
-    settings: Settings | None = None, *, resume: bool = True
+    settings: Settings | None = None,
+    *,
+    resume: bool = True,
+    warm_up: bool = False,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Audiograb]:
     """Start AudioGrab inside the caller's event loop; stop it cleanly on exit.
 
     With `resume`, jobs a previous process left unfinished are queued again, each from its
-    last completed phase. The CLI passes False for one-shot commands.
+    last completed phase. The CLI passes False for one-shot commands. With `warm_up`, yt-dlp
+    loads its extractors in a worker thread at once rather than on the first job (servers
+    want this: the first submissions then do not wait on it). `resume` also starts the
+    planner and the notifier: one-shot commands leave schedules and webhooks to the server.
+    `clock` (default: the system's) is what retries, schedules and webhook backoff go by.
     """
+    clock = clock or SystemClock()
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)
     async with (
@@ -60,6 +89,8 @@ async def open_audiograb(
         metrics = Metrics()
         system.start_soon(metrics.follow, topic)
         system.start_soon(metrics.measure_loop_lag)
+        if warm_up:
+            system.start_soon(anyio.to_thread.run_sync, ytdlp.warm_up)
         bridge = ThreadBridge()
         journal = await system.spawn(
             ChildSpec(
@@ -105,11 +136,20 @@ async def open_audiograb(
             workspace=workspace,
             registry=registry,
             bridge=bridge,
+            retries=RetryPolicy.from_settings(settings, clock),
         )
+        outbox = Outbox(default_url=settings.webhook_url, clock=clock)
+        for hook in (outbox, BatchHook(outbox), ScheduleHook(clock)):
+            store.add_append_hook(hook.on_append)
         scheduler = await system.spawn(
             ChildSpec(
                 name="scheduler",
-                factory=lambda: Scheduler(runner, settings.max_concurrent_jobs),
+                factory=lambda: Scheduler(
+                    runner,
+                    settings.max_concurrent_jobs,
+                    platform_limits=settings.platform_limit_map,
+                    clock=clock,
+                ),
                 mailbox_size=SCHEDULER_MAILBOX,
             )
         )
@@ -124,10 +164,55 @@ async def open_audiograb(
             bridge=bridge,
             workspace=workspace,
             metrics=metrics,
+            live=LiveHub(
+                capacity=settings.live_max_sessions,
+                # Its own slots: a long file transcription must not stall live speech.
+                limiter=anyio.CapacityLimiter(settings.live_max_sessions),
+                models=models,
+                default_model=settings.whisper_model,
+                polisher=Polisher.from_settings(settings),
+                on_count=metrics.live_sessions.set,
+            ),
+            clock=clock,
+            outbox=outbox,
         )
+        await ag.webhooks.set_up_default()
         if resume:
             await ag.resume_unfinished()
+            output_dir = str(settings.output_root)
+            planner = await system.spawn(
+                ChildSpec(
+                    name="planner",
+                    factory=lambda: Planner(
+                        ScheduleStore(store),
+                        clock,
+                        fire=lambda schedule: ag.enqueue(job_for(schedule, output_dir, clock)),
+                    ),
+                    mailbox_size=PLANNER_MAILBOX,
+                )
+            )
+            ag.schedules.connect(_poke(planner, Wake()))
+            notifier = await system.spawn(
+                ChildSpec(
+                    name="notifier",
+                    factory=lambda: Notifier(WebhookStore(store), settings, clock),
+                    mailbox_size=NOTIFIER_MAILBOX,
+                )
+            )
+            outbox.connect(_poke(notifier, Ring()))
         try:
             yield ag
         finally:
+            ag.annotations.close()
             topic.close()
+
+
+def _poke(ref: ActorRef[M], msg: M) -> Callable[[], None]:
+    """A callback that offers `msg` to `ref` and never waits or fails (a full mailbox already
+    has a wake-up queued; a stopped actor needs none). Safe inside a store transaction."""
+
+    def poke() -> None:
+        with contextlib.suppress(ActorStopped):
+            ref.try_tell(msg)
+
+    return poke

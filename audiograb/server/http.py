@@ -24,6 +24,7 @@ from audiograb.config import Settings
 from audiograb.pipeline import open_audiograb
 from audiograb.server.bot_beside import bot_beside
 from audiograb.server.probes import engine_probes
+from audiograb.web import web_routes
 
 __all__ = [
     "ApiServer",
@@ -129,8 +130,10 @@ async def serve(settings: Settings, *, with_bot: bool = False) -> None:
     """`audiograb serve`: the pipeline and the API (and the bot) in this loop, until a signal."""
     sock = bind_socket(settings.host, settings.port)
     with sock:
-        async with open_audiograb(settings) as ag:
-            app = create_app(ag, settings=settings, probes=engine_probes(settings))
+        async with open_audiograb(settings, warm_up=True) as ag:
+            app = create_app(
+                ag, settings=settings, probes=engine_probes(settings), extra_routes=web_routes
+            )
             server = api_server(app)
             host, port = sock.getsockname()[:2]
             _log.info("AudioGrab API on http://%s:%d/api (docs: /api/schema)", host, port)

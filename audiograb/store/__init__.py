@@ -1,6 +1,41 @@
-"""Persistence: jobs and their append-only event log in SQLite (aiosqlite, WAL, migrations)."""
+"""Persistence: jobs and their append-only event log in SQLite (aiosqlite, WAL, migrations).
 
+Beside the jobs: batches, schedules, the webhook outbox and annotations, each a small store
+over the same database (`BatchStore(job_store)` and so on).
+"""
+
+from audiograb.store.annotations import Annotation, AnnotationStore
+from audiograb.store.batches import Batch, BatchStore, Rejected
 from audiograb.store.migrations import SchemaVersionError
-from audiograb.store.store import JobStore, StoredEvent, open_store
+from audiograb.store.schedules import Schedule, ScheduleState, ScheduleStore
+from audiograb.store.store import AppendHook, JobStore, StoredEvent, open_store
+from audiograb.store.webhooks import (
+    Attempt,
+    Delivery,
+    Endpoint,
+    Message,
+    MessageStatus,
+    WebhookStore,
+)
 
-__all__ = ["JobStore", "SchemaVersionError", "StoredEvent", "open_store"]
+__all__ = [
+    "Annotation",
+    "AnnotationStore",
+    "AppendHook",
+    "Attempt",
+    "Batch",
+    "BatchStore",
+    "Delivery",
+    "Endpoint",
+    "JobStore",
+    "Message",
+    "MessageStatus",
+    "Rejected",
+    "Schedule",
+    "ScheduleState",
+    "ScheduleStore",
+    "SchemaVersionError",
+    "StoredEvent",
+    "WebhookStore",
+    "open_store",
+]

@@ -39,6 +39,80 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (job_id, seq)
     );
     """,
+    # 2: batches, schedules, the webhook outbox and its delivery log, annotations.
+    """
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        total INTEGER NOT NULL,
+        webhook_url TEXT,
+        rejected TEXT NOT NULL,
+        completed_at REAL,
+        cancelled_at REAL
+    );
+    CREATE INDEX batches_created ON batches (created_at);
+    CREATE TABLE batch_jobs (
+        job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+        batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+        state TEXT NOT NULL
+    );
+    CREATE INDEX batch_jobs_batch ON batch_jobs (batch_id, state);
+    CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        request TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        state TEXT NOT NULL,
+        run_at REAL,
+        cron TEXT,
+        timezone TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        runs INTEGER NOT NULL DEFAULT 0,
+        last_job_id TEXT
+    );
+    CREATE INDEX schedules_due ON schedules (state, run_at);
+    CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        secret TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE webhook_messages (
+        id TEXT PRIMARY KEY,
+        endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        job_id TEXT,
+        batch_id TEXT,
+        created_at REAL NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        delivered_at REAL
+    );
+    CREATE INDEX webhook_messages_due ON webhook_messages (status, next_attempt_at);
+    CREATE INDEX webhook_messages_job ON webhook_messages (job_id);
+    CREATE TABLE webhook_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL REFERENCES webhook_messages (id) ON DELETE CASCADE,
+        at REAL NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration REAL NOT NULL
+    );
+    CREATE INDEX webhook_attempts_message ON webhook_attempts (message_id);
+    CREATE TABLE annotations (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        parent_id TEXT REFERENCES annotations (id) ON DELETE CASCADE,
+        author TEXT NOT NULL,
+        start_s REAL,
+        end_s REAL,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX annotations_job ON annotations (job_id, start_s);
+    """,
 )
 
 

@@ -28,7 +28,7 @@ from audiograb.domain import (
 )
 from audiograb.store.migrations import migrate
 
-__all__ = ["BUSY_TIMEOUT_MS", "JobStore", "StoredEvent", "open_store"]
+__all__ = ["BUSY_TIMEOUT_MS", "AppendHook", "JobStore", "StoredEvent", "open_store"]
 
 #: How long a statement waits for another process's write lock before failing.
 BUSY_TIMEOUT_MS = 5000
@@ -49,6 +49,14 @@ class StoredEvent(NamedTuple):
 
     id: int
     event: JobEvent
+
+
+AppendHook = Callable[[aiosqlite.Connection, StoredEvent, Job], Awaitable[None]]
+"""Runs inside `append_event`'s transaction when a job is saved with its event.
+
+What a hook writes commits or rolls back together with the state change (the webhook outbox,
+batch counters, a schedule's next run). It must use only the connection it is given.
+"""
 
 
 def _job_row(job: Job) -> tuple[str, str, str, float, float, str]:
@@ -75,6 +83,11 @@ class JobStore:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = anyio.Lock()
+        self._hooks: list[AppendHook] = []
+
+    def add_append_hook(self, hook: AppendHook) -> None:
+        """Run `hook` inside every `append_event` transaction that saves a job."""
+        self._hooks.append(hook)
 
     @classmethod
     async def open(cls, path: Path) -> Self:
@@ -169,7 +182,11 @@ class JobStore:
                     encode_event(numbered).decode(),
                 ),
             )
-            return StoredEvent(id=int(cursor.lastrowid or 0), event=numbered)
+            stored = StoredEvent(id=int(cursor.lastrowid or 0), event=numbered)
+            if job is not None:
+                for hook in self._hooks:
+                    await hook(conn, stored, job)
+            return stored
 
         try:
             return await self._transaction(body)
@@ -196,6 +213,20 @@ class JobStore:
         """The `seq` of the job's latest event, 0 if it has none."""
         rows = await self._read("SELECT MAX(seq) FROM job_events WHERE job_id = ?", (job_id,))
         return int(rows[0][0] or 0)
+
+    # -- for the store's feature modules (batches, schedules, webhooks, annotations) ----------
+
+    async def read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one query."""
+        return await self._read(sql, params)
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run one write statement, shielded; the number of rows it changed."""
+        return await self._execute(sql, params)
+
+    async def transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `await body(conn)` as one shielded write transaction."""
+        return await self._transaction(body)
 
     # -- plumbing ---------------------------------------------------------------------------
 

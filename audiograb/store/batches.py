@@ -1,0 +1,162 @@
+"""Batches: many jobs submitted together, with counters by state kept as their jobs move.
+
+`batch_jobs` mirrors each member job's state. `track_job` runs inside the job store's append
+transaction (an append hook), so the counters change in the same commit as the job itself and
+are never out of date, also across a crash.
+"""
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+
+import aiosqlite
+import msgspec
+
+from audiograb.domain import JobState
+from audiograb.store.store import JobStore
+
+__all__ = ["Batch", "BatchStore", "Rejected", "batch_in", "track_job"]
+
+_TERMINAL = tuple(state.value for state in JobState if state.terminal)
+
+
+class Rejected(msgspec.Struct, frozen=True, kw_only=True):
+    """A line of a batch that was not queued, and why."""
+
+    line: int
+    """1-based line number in the uploaded file, or position in the JSON list."""
+    text: str
+    code: str
+    message: str
+
+
+_rejected_decoder = msgspec.json.Decoder(list[Rejected])
+
+
+class Batch(msgspec.Struct, frozen=True, kw_only=True):
+    """A batch and its counters: how many of its jobs are in each state."""
+
+    id: str
+    created_at: float
+    total: int
+    webhook_url: str | None = None
+    rejected: list[Rejected] = msgspec.field(default_factory=list)
+    completed_at: float | None = None
+    """When the last of its jobs ended (completed, failed or cancelled)."""
+    cancelled_at: float | None = None
+    counts: dict[str, int] = msgspec.field(default_factory=dict)
+    """Jobs by state (`queued`, `downloading`, ..., `completed`, `failed`, `cancelled`)."""
+
+    @property
+    def done(self) -> int:
+        """Jobs that have ended, whichever way."""
+        return sum(self.counts.get(state, 0) for state in _TERMINAL)
+
+
+async def track_job(conn: aiosqlite.Connection, batch_id: str, job_id: str, state: str) -> bool:
+    """Record a member job's state; True when this change ended the batch's last open job."""
+    await conn.execute(
+        "INSERT INTO batch_jobs (job_id, batch_id, state) VALUES (?, ?, ?) "
+        "ON CONFLICT (job_id) DO UPDATE SET state = excluded.state",
+        (job_id, batch_id, state),
+    )
+    async with conn.execute(
+        "SELECT b.total, b.completed_at, COUNT(j.job_id), "
+        f"SUM(j.state IN ({', '.join('?' * len(_TERMINAL))})) "
+        "FROM batches b LEFT JOIN batch_jobs j ON j.batch_id = b.id WHERE b.id = ? GROUP BY b.id",
+        (*_TERMINAL, batch_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return False
+    total, completed_at, members, ended = int(row[0]), row[1], int(row[2]), int(row[3] or 0)
+    finished = members >= total and ended == members
+    if finished and completed_at is None:
+        await conn.execute(
+            "UPDATE batches SET completed_at = ? WHERE id = ?", (time.time(), batch_id)
+        )
+        return True
+    if not finished and completed_at is not None:  # a member was retried
+        await conn.execute("UPDATE batches SET completed_at = NULL WHERE id = ?", (batch_id,))
+    return False
+
+
+class BatchStore:
+    """Batches in the job store's database."""
+
+    def __init__(self, db: JobStore) -> None:
+        self._db = db
+
+    async def create(self, batch: Batch) -> None:
+        """Store a new batch (before any of its jobs, so `total` is known from the start)."""
+        await self._db.execute(
+            "INSERT INTO batches (id, created_at, total, webhook_url, rejected) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                batch.id,
+                batch.created_at,
+                batch.total,
+                batch.webhook_url,
+                msgspec.json.encode(batch.rejected).decode(),
+            ),
+        )
+
+    async def get(self, batch_id: str) -> Batch | None:
+        """The batch with its counters, or None."""
+        return await self._db.transaction(lambda conn: batch_in(conn, batch_id))
+
+    async def recent(self, *, limit: int = 50, offset: int = 0) -> list[Batch]:
+        """Batches, newest first."""
+        rows = await self._db.read(
+            f"{_SELECT} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return await self._with_counts(rows)
+
+    async def job_ids(self, batch_id: str, *, open_only: bool = False) -> list[str]:
+        """Ids of the batch's jobs, optionally only those that have not ended."""
+        sql = "SELECT job_id FROM batch_jobs WHERE batch_id = ?"
+        params: tuple[str, ...] = (batch_id,)
+        if open_only:
+            sql += f" AND state NOT IN ({', '.join('?' * len(_TERMINAL))})"
+            params = (batch_id, *_TERMINAL)
+        return [str(row[0]) for row in await self._db.read(sql + " ORDER BY rowid", params)]
+
+    async def mark_cancelled(self, batch_id: str) -> None:
+        """Note that a user cancelled the batch."""
+        await self._db.execute(
+            "UPDATE batches SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            (time.time(), batch_id),
+        )
+
+    async def _with_counts(self, rows: list[sqlite3.Row]) -> list[Batch]:
+        return [_batch(row, await self._db.read(_COUNTS, (row[0],))) for row in rows]
+
+
+_SELECT = (
+    "SELECT id, created_at, total, webhook_url, rejected, completed_at, cancelled_at FROM batches"
+)
+_COUNTS = "SELECT state, COUNT(*) FROM batch_jobs WHERE batch_id = ? GROUP BY state"
+
+
+def _batch(row: sqlite3.Row | tuple[object, ...], counts: Iterable[Sequence[object]]) -> Batch:
+    return Batch(
+        id=str(row[0]),
+        created_at=float(str(row[1])),
+        total=int(str(row[2])),
+        webhook_url=str(row[3]) if row[3] is not None else None,
+        rejected=_rejected_decoder.decode(str(row[4])),
+        completed_at=float(str(row[5])) if row[5] is not None else None,
+        cancelled_at=float(str(row[6])) if row[6] is not None else None,
+        counts={str(state): int(str(count)) for state, count in counts},
+    )
+
+
+async def batch_in(conn: aiosqlite.Connection, batch_id: str) -> Batch | None:
+    """The batch with its counters, read on `conn` (inside a transaction)."""
+    async with conn.execute(f"{_SELECT} WHERE id = ?", (batch_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    async with conn.execute(_COUNTS, (batch_id,)) as cursor:
+        counts = await cursor.fetchall()
+    return _batch(tuple(row), counts)

@@ -1,0 +1,280 @@
+"""The webhook outbox: endpoints with their signing secrets, messages, and the delivery log.
+
+Messages are written by `add_message` inside the transaction of the state change they report
+(an append hook), so an event is announced if and only if it happened. The notifier then
+claims due messages, tries them, and records every attempt here.
+"""
+
+import base64
+import secrets
+import sqlite3
+import uuid
+from enum import StrEnum
+
+import aiosqlite
+import msgspec
+
+from audiograb.store.store import JobStore
+
+__all__ = [
+    "Attempt",
+    "Delivery",
+    "Endpoint",
+    "Message",
+    "MessageStatus",
+    "WebhookStore",
+    "add_message",
+    "endpoint_in",
+    "new_secret",
+]
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A fresh endpoint secret: `whsec_` and 24 random bytes in base64 (Standard Webhooks)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class MessageStatus(StrEnum):
+    """Where a message stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Given up: no try succeeded within the maximum age."""
+
+
+class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """A URL webhooks go to, and the secret its messages are signed with."""
+
+    id: str
+    url: str
+    secret: str
+    created_at: float
+
+
+class Attempt(msgspec.Struct, frozen=True, kw_only=True):
+    """One try to deliver a message."""
+
+    at: float
+    status_code: int | None
+    """The HTTP status the endpoint answered; None when it could not be reached."""
+    error: str | None
+    duration: float
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """A webhook message and its delivery log."""
+
+    id: str
+    """Also its `webhook-id` header: the same on every try."""
+    endpoint_id: str
+    url: str
+    type: str
+    body: str
+    job_id: str | None
+    batch_id: str | None
+    created_at: float
+    status: MessageStatus
+    attempts: int
+    next_attempt_at: float | None
+    delivered_at: float | None
+    log: list[Attempt] = msgspec.field(default_factory=list)
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    """What the notifier needs to try one message."""
+
+    id: str
+    url: str
+    secret: str
+    body: str
+    created_at: float
+    attempts: int
+
+
+async def endpoint_in(conn: aiosqlite.Connection, url: str, now: float) -> Endpoint:
+    """The endpoint for `url`, made (with a fresh secret) if it is new; on `conn`."""
+    await conn.execute(
+        "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (url) DO NOTHING",
+        ("ep_" + uuid.uuid4().hex, url, new_secret(), now),
+    )
+    async with conn.execute(
+        "SELECT id, url, secret, created_at FROM webhook_endpoints WHERE url = ?", (url,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return _endpoint(tuple(row))
+
+
+async def add_message(
+    conn: aiosqlite.Connection,
+    *,
+    endpoint_id: str,
+    type: str,
+    body: str,
+    now: float,
+    job_id: str | None = None,
+    batch_id: str | None = None,
+) -> str:
+    """Queue a message for delivery now; returns its id."""
+    message_id = "msg_" + uuid.uuid4().hex
+    await conn.execute(
+        "INSERT INTO webhook_messages (id, endpoint_id, type, body, job_id, batch_id, "
+        "created_at, status, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        (message_id, endpoint_id, type, body, job_id, batch_id, now, now),
+    )
+    return message_id
+
+
+def _endpoint(row: sqlite3.Row | tuple[object, ...]) -> Endpoint:
+    return Endpoint(
+        id=str(row[0]), url=str(row[1]), secret=str(row[2]), created_at=float(str(row[3]))
+    )
+
+
+class WebhookStore:
+    """Endpoints, messages and attempts in the job store's database."""
+
+    def __init__(self, db: JobStore) -> None:
+        self._db = db
+
+    async def ensure_endpoint(self, url: str, now: float, secret: str | None = None) -> Endpoint:
+        """The endpoint for `url`, made if new; `secret`, when given, replaces the stored one."""
+
+        async def body(conn: aiosqlite.Connection) -> Endpoint:
+            endpoint = await endpoint_in(conn, url, now)
+            if secret is None or secret == endpoint.secret:
+                return endpoint
+            await conn.execute(
+                "UPDATE webhook_endpoints SET secret = ? WHERE id = ?", (secret, endpoint.id)
+            )
+            return msgspec.structs.replace(endpoint, secret=secret)
+
+        return await self._db.transaction(body)
+
+    async def endpoints(self) -> list[Endpoint]:
+        """Every endpoint, oldest first."""
+        rows = await self._db.read(
+            "SELECT id, url, secret, created_at FROM webhook_endpoints ORDER BY created_at, rowid"
+        )
+        return [_endpoint(row) for row in rows]
+
+    async def due(self, now: float, limit: int) -> list[Delivery]:
+        """Pending messages whose next try is due, oldest first."""
+        rows = await self._db.read(
+            "SELECT m.id, e.url, e.secret, m.body, m.created_at, m.attempts "
+            "FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id "
+            "WHERE m.status = 'pending' AND m.next_attempt_at <= ? "
+            "ORDER BY m.next_attempt_at, m.rowid LIMIT ?",
+            (now, limit),
+        )
+        return [
+            Delivery(
+                id=row[0],
+                url=row[1],
+                secret=row[2],
+                body=row[3],
+                created_at=row[4],
+                attempts=row[5],
+            )
+            for row in rows
+        ]
+
+    async def next_attempt_at(self) -> float | None:
+        """When the next pending message is due."""
+        rows = await self._db.read(
+            "SELECT MIN(next_attempt_at) FROM webhook_messages WHERE status = 'pending'"
+        )
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def claim(self, message_id: str, until: float) -> None:
+        """Hold a message off until `until` while one try runs (a crash retries it then)."""
+        await self._db.execute(
+            "UPDATE webhook_messages SET next_attempt_at = ? WHERE id = ?", (until, message_id)
+        )
+
+    async def record(
+        self, message_id: str, attempt: Attempt, *, delivered: bool, retry_at: float | None
+    ) -> None:
+        """Log one try and its outcome: delivered, to be tried at `retry_at`, or given up."""
+        status = (
+            MessageStatus.DELIVERED
+            if delivered
+            else (MessageStatus.PENDING if retry_at is not None else MessageStatus.FAILED)
+        )
+
+        async def body(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO webhook_attempts (message_id, at, status_code, error, duration) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (message_id, attempt.at, attempt.status_code, attempt.error, attempt.duration),
+            )
+            await conn.execute(
+                "UPDATE webhook_messages SET status = ?, attempts = attempts + 1, "
+                "next_attempt_at = ?, delivered_at = ? WHERE id = ?",
+                (
+                    status.value,
+                    retry_at,
+                    attempt.at if delivered else None,
+                    message_id,
+                ),
+            )
+
+        await self._db.transaction(body)
+
+    async def messages(
+        self,
+        *,
+        job_id: str | None = None,
+        batch_id: str | None = None,
+        status: MessageStatus | None = None,
+        message_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Message]:
+        """The delivery log: messages, newest first, each with its attempts."""
+        filters = {
+            "m.job_id": job_id,
+            "m.batch_id": batch_id,
+            "m.status": status.value if status else None,
+            "m.id": message_id,
+        }
+        chosen = {column: value for column, value in filters.items() if value is not None}
+        where = " AND ".join(f"{column} = ?" for column in chosen) or "1"
+        rows = await self._db.read(
+            "SELECT m.id, m.endpoint_id, e.url, m.type, m.body, m.job_id, m.batch_id, "
+            "m.created_at, m.status, m.attempts, m.next_attempt_at, m.delivered_at "
+            "FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id "
+            f"WHERE {where} ORDER BY m.created_at DESC, m.rowid DESC LIMIT ? OFFSET ?",
+            (*chosen.values(), limit, offset),
+        )
+        found = []
+        for row in rows:
+            log = await self._db.read(
+                "SELECT at, status_code, error, duration FROM webhook_attempts "
+                "WHERE message_id = ? ORDER BY id",
+                (row[0],),
+            )
+            found.append(
+                Message(
+                    id=row[0],
+                    endpoint_id=row[1],
+                    url=row[2],
+                    type=row[3],
+                    body=row[4],
+                    job_id=row[5],
+                    batch_id=row[6],
+                    created_at=row[7],
+                    status=MessageStatus(row[8]),
+                    attempts=row[9],
+                    next_attempt_at=row[10],
+                    delivered_at=row[11],
+                    log=[
+                        Attempt(at=a[0], status_code=a[1], error=a[2], duration=a[3]) for a in log
+                    ],
+                )
+            )
+        return found
