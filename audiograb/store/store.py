@@ -32,6 +32,9 @@ __all__ = ["BUSY_TIMEOUT_MS", "AppendHook", "JobStore", "StoredEvent", "open_sto
 
 #: How long a statement waits for another process's write lock before failing.
 BUSY_TIMEOUT_MS = 5000
+#: Tries, and seconds between them, to switch a database another connection is opening to WAL.
+WAL_ATTEMPTS = 50
+WAL_RETRY_DELAY = 0.1
 
 T = TypeVar("T")
 
@@ -96,7 +99,7 @@ class JobStore:
         conn = await aiosqlite.connect(path, isolation_level=None)
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _enable_wal(conn)
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await migrate(conn)
@@ -278,6 +281,24 @@ def _limit(limit: int | None) -> int:
 
 def _events(rows: list[sqlite3.Row]) -> list[StoredEvent]:
     return [StoredEvent(id=int(row[0]), event=decode_event(row[1])) for row in rows]
+
+
+async def _enable_wal(conn: aiosqlite.Connection) -> None:
+    """Switch to write-ahead logging, waiting out other connections that open the file too.
+
+    Switching needs a moment of exclusive access, and SQLite answers "database is locked" at
+    once (its busy timeout does not cover this) while another connection is doing the same.
+    """
+    for _ in range(WAL_ATTEMPTS - 1):
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            await anyio.sleep(WAL_RETRY_DELAY)
+        else:
+            return
+    await conn.execute("PRAGMA journal_mode = WAL")
 
 
 @asynccontextmanager
