@@ -101,6 +101,19 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     webhook_url: WebhookUrl | None = None
     """Also send this job's webhooks here (its secret: `GET /api/webhooks/endpoints`)."""
 
+    @classmethod
+    def of(cls, request: JobRequest) -> "DownloadBody":
+        """What a client asked for, as this body shows it back."""
+        return cls(
+            url=request.url,
+            format=request.format,
+            quality=request.quality,
+            media=request.media,
+            transcribe=request.transcribe,
+            priority=request.priority,
+            webhook_url=request.webhook_url,
+        )
+
     def to_request(self) -> JobRequest:
         """The pipeline's request for this body."""
         options = self.transcription or TranscriptionOptions()
@@ -193,15 +206,7 @@ def job_view(job: Job) -> JobView:
         id=job.id,
         state=job.state,
         platform=job.platform,
-        request=DownloadBody(
-            url=request.url,
-            format=request.format,
-            quality=request.quality,
-            media=request.media,
-            transcribe=request.transcribe,
-            priority=request.priority,
-            webhook_url=request.webhook_url,
-        ),
+        request=DownloadBody.of(request),
         created_at=job.created_at,
         updated_at=job.updated_at,
         attempts=job.attempts,

@@ -7,12 +7,16 @@ from pathlib import Path
 import anyio
 import asyncclick as click
 
-from audiograb.cli.common import EXIT_INTERRUPTED, fail, quality_option, reports_errors, settings_of
+from audiograb.cli.common import (
+    EXIT_INTERRUPTED,
+    fail,
+    priority_option,
+    quality_option,
+    reports_errors,
+    settings_of,
+)
 from audiograb.cli.download import FORMATS
 from audiograb.domain import (
-    DEFAULT_PRIORITY,
-    MAX_PRIORITY,
-    MIN_PRIORITY,
     AudioFormat,
     Job,
     JobRequest,
@@ -57,14 +61,7 @@ async def _cancel_on_interrupt(ag: Audiograb, batch_id: str) -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default="m4a")
 @quality_option()
-@click.option(
-    "-p",
-    "--priority",
-    type=click.IntRange(MIN_PRIORITY, MAX_PRIORITY),
-    default=DEFAULT_PRIORITY,
-    show_default=True,
-    help="Higher runs first.",
-)
+@priority_option()
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option(
     "--no-wait",

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import asyncclick as click
 
 from audiograb.config import Settings, SettingsError, load_settings
-from audiograb.domain import AudiograbError, Quality
+from audiograb.domain import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, AudiograbError, Quality
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,4 +62,16 @@ def quality_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
         default=Quality.HIGH.value,
         show_default=True,
         help="Bitrate preset for lossy formats: low/medium/high/highest = 64/128/192/320 kbps.",
+    )
+
+
+def priority_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`-p/--priority`: where new jobs go in the queue (higher runs first)."""
+    return click.option(
+        "-p",
+        "--priority",
+        type=click.IntRange(MIN_PRIORITY, MAX_PRIORITY),
+        default=DEFAULT_PRIORITY,
+        show_default=True,
+        help="Higher runs first.",
     )

@@ -8,12 +8,9 @@ import datetime as dt
 
 import asyncclick as click
 
-from audiograb.cli.common import quality_option, reports_errors, settings_of
+from audiograb.cli.common import priority_option, quality_option, reports_errors, settings_of
 from audiograb.cli.download import FORMATS
 from audiograb.domain import (
-    DEFAULT_PRIORITY,
-    MAX_PRIORITY,
-    MIN_PRIORITY,
     AudioFormat,
     JobRequest,
     Quality,
@@ -52,13 +49,7 @@ def summary(schedule: Schedule) -> str:
 @click.option("--timezone", default="UTC", show_default=True, help="Zone the cron is read in.")
 @click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default="m4a")
 @quality_option()
-@click.option(
-    "-p",
-    "--priority",
-    type=click.IntRange(MIN_PRIORITY, MAX_PRIORITY),
-    default=DEFAULT_PRIORITY,
-    show_default=True,
-)
+@priority_option()
 @click.pass_context
 @reports_errors
 async def command(

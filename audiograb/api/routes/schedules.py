@@ -77,15 +77,7 @@ def schedule_view(schedule: Schedule) -> ScheduleView:
     return ScheduleView(
         id=schedule.id,
         state=schedule.state,
-        request=DownloadBody(
-            url=request.url,
-            format=request.format,
-            quality=request.quality,
-            media=request.media,
-            transcribe=request.transcribe,
-            priority=request.priority,
-            webhook_url=request.webhook_url,
-        ),
+        request=DownloadBody.of(request),
         platform=schedule.platform,
         run_at=when,
         run_at_utc=dt.datetime.fromtimestamp(when, dt.UTC).isoformat() if when else None,
