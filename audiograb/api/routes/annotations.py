@@ -215,7 +215,9 @@ _GONE = (WebSocketDisconnect, OSError)
     "/api/jobs/{job_id:str}/annotations/ws",
     opt={QUERY_TOKEN: True},
 )
-async def annotation_socket(socket: WebSocket[Any, Any, Any], job_id: str, api: Api) -> None:
+async def annotation_socket(
+    socket: WebSocket[Any, Any, Any], job_id: FromPath[str], api: Api
+) -> None:
     """Live changes to the job's annotations, and changes from this client (see the module)."""
     await api.job(job_id)
     await socket.accept()

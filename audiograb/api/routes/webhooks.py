@@ -109,7 +109,7 @@ async def list_deliveries(
     api: Api,
     job_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
     batch_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-    status: MessageStatus | None = None,
+    status: Annotated[MessageStatus | None, QueryParameter()] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     offset: Annotated[int, QueryParameter(ge=0)] = 0,
 ) -> list[DeliveryView]:
