@@ -29,7 +29,9 @@ type: setup ## mypy --strict over both packages.
 check: lint type test
 
 bench: setup ## Speed goals, as ratios against baselines measured in the same run.
-	@set -e; for script in bench/*_bench.py; do echo "== $$script"; PYTHONPATH=. $(UV) run python $$script; done
+	@failed=""; for script in bench/*_bench.py; do echo "== $$script"; \
+		PYTHONPATH=. $(UV) run python $$script || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "missed goals in:$$failed"; exit 1; fi
 
 docs: setup ## Regenerate docs/configuration.md from the settings type.
 	$(UV) run python -m audiograb.config_reference > docs/configuration.md.tmp

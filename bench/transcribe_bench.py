@@ -43,6 +43,7 @@ def direct(path: Path) -> float:
             beam_size=OPTIONS.beam_size,
             vad_filter=OPTIONS.vad_filter,
             word_timestamps=OPTIONS.word_timestamps,
+            condition_on_previous_text=False,
         )
         for _segment in segments:
             pass

@@ -65,6 +65,10 @@ def transcribe_file(
             vad_filter=options.vad_filter,
             word_timestamps=options.word_timestamps,
             initial_prompt=options.initial_prompt,
+            # Conditioning each window on the text before it makes whisper skip whole stretches
+            # of speech it believes it has already heard (with word timestamps on, 23 s of a
+            # 58 s test recording vanished); each window standing alone costs nothing we measured.
+            condition_on_previous_text=False,
         )
     except Exception as exc:
         raise _failed(path, exc) from exc

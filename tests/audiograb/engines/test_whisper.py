@@ -400,3 +400,13 @@ def test_silence_gives_no_hallucinated_text(
         out.writeframes(b"\x00\x00" * 16_000 * 5)
     options = msgspec.structs.replace(OPTIONS, vad_filter=vad_filter)
     assert transcribe_file(model, silent, options).segments == ()
+
+
+@slow
+def test_speech_heard_before_is_not_skipped(
+    model: object, clips: list[Path], tmp_path: Path
+) -> None:
+    """The same passage twice: conditioning on earlier text used to drop the second reading."""
+    path = join_clips(tmp_path / "twice.wav", clips, repeats=2)
+    transcript = transcribe_file(model, path, OPTIONS)
+    assert word_error_rate(speech.reference_text(clips, repeats=2), transcript.text) < MAX_WER
