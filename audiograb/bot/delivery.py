@@ -27,10 +27,13 @@ def sent_as(job: Job) -> SentAs:
     return SentAs.AUDIO if job.request.format in _AUDIO_FORMATS else SentAs.DOCUMENT
 
 
-async def send_output(bot: Bot, chat_id: int, job: Job, duration: float | None) -> CachedFile:
-    """Upload the job's finished file; returns its Telegram file id for reuse."""
+async def send_output(
+    bot: Bot, chat_id: int, job: Job, duration: float | None, thumbnail: bytes | None = None
+) -> CachedFile:
+    """Upload the job's finished file (with its cover as thumbnail); returns its file id."""
     path = Path(job.output_path or "")
     upload = FSInputFile(path, filename=path.name)
+    thumb = BufferedInputFile(thumbnail, filename="cover.jpg") if thumbnail else None
     media = job.media
     title = media.title if media else None
     seconds = round(duration) if duration else None
@@ -38,13 +41,18 @@ async def send_output(bot: Bot, chat_id: int, job: Job, duration: float | None) 
     message: Message
     if kind is SentAs.VIDEO:
         message = await bot.send_video(
-            chat_id, upload, duration=seconds, caption=title, supports_streaming=True
+            chat_id,
+            upload,
+            duration=seconds,
+            caption=title,
+            supports_streaming=True,
+            thumbnail=thumb,
         )
         file_id = message.video.file_id if message.video else None
     elif kind is SentAs.AUDIO:
         performer = media.uploader if media else None
         message = await bot.send_audio(
-            chat_id, upload, title=title, performer=performer, duration=seconds
+            chat_id, upload, title=title, performer=performer, duration=seconds, thumbnail=thumb
         )
         file_id = message.audio.file_id if message.audio else None
     else:

@@ -121,7 +121,8 @@ async def _deliver(ctx: BotContext, watch: Watch, completed: JobCompleted) -> st
             return done
         if completed.size_bytes > limit:
             return texts.too_large(completed.size_bytes, limit, ctx.file_link(job.id))
-        cached = await send_output(ctx.bot, watch.chat_id, job, completed.duration)
+        thumbnail = await ctx.ag.thumbnail(job.id)
+        cached = await send_output(ctx.bot, watch.chat_id, job, completed.duration, thumbnail)
     except TelegramEntityTooLarge:
         return texts.too_large(completed.size_bytes, limit, ctx.file_link(job.id))
     except TelegramAPIError as error:

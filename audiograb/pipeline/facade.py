@@ -28,7 +28,7 @@ from audiograb.domain import (
     is_terminal,
     new_job_id,
 )
-from audiograb.engines import netguard, ytdlp
+from audiograb.engines import ffmpeg, netguard, ytdlp
 from audiograb.pipeline.annotations import Annotations
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.batches import Batches
@@ -221,6 +221,16 @@ class Audiograb:
             output_dir=str(self.settings.output_root),
         )
         return await self.enqueue(job)
+
+    async def thumbnail(self, job_id: str) -> bytes | None:
+        """A small JPEG of the finished file's cover art or first video frame, if it has one."""
+        job = await self.get(job_id)
+        if job.state is not JobState.COMPLETED or job.output_path is None:
+            return None
+        binary = ffmpeg.find_ffmpeg(self.settings.ffmpeg_path)
+        return await anyio.to_thread.run_sync(
+            lambda: ffmpeg.thumbnail(Path(job.output_path or ""), ffmpeg=binary)
+        )
 
     async def transcript(self, job_id: str) -> Transcript:
         """The job's transcript: complete once the job has completed, else what exists so far."""

@@ -13,6 +13,7 @@ from .binary import FfmpegNotFound, available_encoders, find_ffmpeg, video_encod
 from .plan import ConversionPlan, VideoEncoder, plan_conversion, tags_for
 from .probe import MediaProbe, probe
 from .run import convert, parse_progress
+from .thumbnail import thumbnail
 
 __all__ = [
     "ConversionPlan",
@@ -26,5 +27,6 @@ __all__ = [
     "plan_conversion",
     "probe",
     "tags_for",
+    "thumbnail",
     "video_encoder_for",
 ]
