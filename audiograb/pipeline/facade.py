@@ -37,7 +37,7 @@ from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
-from audiograb.pipeline.policy import address_policy
+from audiograb.pipeline.policy import address_policy, download_options
 from audiograb.pipeline.queue import arrival_of
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import (
@@ -250,14 +250,7 @@ class Audiograb:
         download would (not found, auth required, ...).
         """
         matched = self.match(url)
-        options = ytdlp.DownloadOptions(
-            work_dir=self.settings.work_root,
-            retries=self.settings.download_retries,
-            socket_timeout=self.settings.socket_timeout,
-            cookies_file=str(self.settings.cookies_file) if self.settings.cookies_file else None,
-            address_policy=address_policy(self.settings),
-            extra_params=matched.ytdlp_params,
-        )
+        options = download_options(self.settings, matched, self.settings.work_root)
         return await anyio.to_thread.run_sync(ytdlp.extract_info, matched.url, options)
 
     async def get(self, job_id: str) -> Job:

@@ -48,7 +48,7 @@ from audiograb.pipeline.messages import (
     StartDownload,
     StartTranscription,
 )
-from audiograb.pipeline.policy import address_policy
+from audiograb.pipeline.policy import address_policy, download_options
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
@@ -176,23 +176,18 @@ class JobRunner:
         """Resolve (where the platform needs it) and download, then record the media."""
         job = run.job
         matched = self._registry.match(job.request.url, playlist=job.request.playlist)
-        policy = address_policy(self._settings)
         preparation = resolving.preparation_for(
-            self._settings, matched, self._registry.resolver_for(matched.platform.id), policy
+            self._settings,
+            matched,
+            self._registry.resolver_for(matched.platform.id),
+            address_policy(self._settings),
         )
-        options = ytdlp.DownloadOptions(
-            work_dir=self._workspace.job_dir(job.id),
+        options = download_options(
+            self._settings,
+            matched,
+            self._workspace.job_dir(job.id),
             media=job.request.media,
             playlist=job.request.playlist,
-            retries=self._settings.download_retries,
-            fragment_retries=self._settings.fragment_retries,
-            socket_timeout=self._settings.socket_timeout,
-            cookies_file=str(self._settings.cookies_file) if self._settings.cookies_file else None,
-            progress_interval=self._settings.progress_interval,
-            address_policy=policy,
-            ffmpeg_location=ffmpeg.find_ffmpeg(self._settings.ffmpeg_path),
-            extra_params=matched.ytdlp_params,
-            external_downloads=matched.platform.id in resolving.FFMPEG_PLATFORMS,
         )
         result: ytdlp.DownloadResult = await self._ask_stage(
             run,
