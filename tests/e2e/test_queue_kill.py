@@ -1,20 +1,16 @@
 """SIGKILL with waiting, running and scheduled jobs: each finishes exactly once, none early."""
 
 import datetime as dt
-import os
-import signal
-import sys
 from collections import Counter
-from pathlib import Path
 
 import anyio
 import pytest
-from anyio.streams.buffered import BufferedByteReceiveStream
 
 from audiograb.config import Settings
 from audiograb.domain import JobCompleted, JobState, JobSubmitted
 from audiograb.pipeline import open_audiograb
 from audiograb.store import open_store
+from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -53,26 +49,16 @@ async def test_after_a_kill_every_job_finishes_once_and_the_schedule_waits(
     settings: Settings, server: MediaServer
 ) -> None:
     server.slow("/long.m4a", bytes_per_second=40_000)
-    argv = [
-        sys.executable,
-        "-c",
+    line = await first_line_then_kill(
         CHILD,
         str(settings.data_dir),
         str(settings.output_root),
         server.url("long.m4a"),
         server.url("tone.mp3"),
         str(SCHEDULE_DELAY),
-    ]
-    async with await anyio.open_process(
-        argv, env={**os.environ, "PYTHONPATH": str(Path.cwd())}, stderr=None
-    ) as child:
-        assert child.stdout is not None
-        with anyio.fail_after(30):
-            line = await BufferedByteReceiveStream(child.stdout).receive_until(b"\n", 4096)
-        child.kill()
-        await child.wait()
-    assert child.returncode == -signal.SIGKILL
-    running, low, high, schedule_id = line.decode().split()
+        within=30,
+    )
+    running, low, high, schedule_id = line.split()
 
     server.slow("/long.m4a", bytes_per_second=None)
     async with open_audiograb(settings) as ag:

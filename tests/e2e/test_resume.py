@@ -1,8 +1,5 @@
 """A process killed mid-download: the next start finishes the job, exactly once."""
 
-import os
-import signal
-import sys
 from pathlib import Path
 
 import anyio
@@ -12,6 +9,7 @@ from audiograb.config import Settings
 from audiograb.domain import JobCompleted, JobState
 from audiograb.pipeline import open_audiograb
 from audiograb.store import open_store
+from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -42,24 +40,13 @@ async def test_killed_download_resumes_and_completes_once(
     settings: Settings, server: MediaServer, tmp_path: Path
 ) -> None:
     server.slow("/long.m4a", bytes_per_second=40_000)
-    argv = [
-        sys.executable,
-        "-c",
+    job_id = await first_line_then_kill(
         CHILD,
         str(settings.data_dir),
         str(settings.output_root),
         server.url("long.m4a"),
-    ]
-    async with await anyio.open_process(
-        argv, env={**os.environ, "PYTHONPATH": str(Path.cwd())}, stderr=None
-    ) as child:
-        assert child.stdout is not None
-        with anyio.fail_after(30):
-            line = await child.stdout.receive()
-        job_id = line.decode().strip()
-        child.kill()  # SIGKILL: no cleanup of any kind runs
-        await child.wait()
-    assert child.returncode == -signal.SIGKILL
+        within=30,
+    )
 
     async with open_store(settings.database_path) as store:
         interrupted = await store.get_job(job_id)

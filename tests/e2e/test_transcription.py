@@ -1,8 +1,5 @@
 """Transcription jobs end to end with the real bundled tiny.en and real human speech."""
 
-import os
-import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from audiograb.domain import (
 from audiograb.pipeline import open_audiograb
 from audiograb.store import open_store
 from tests import speech
+from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer, media_server
 from tests.wer import word_error_rate
 
@@ -143,22 +141,13 @@ anyio.run(main)
 async def test_a_crashed_transcription_resumes_from_its_checkpoint(
     settings: Settings, speech_root: Path
 ) -> None:
-    argv = [
-        sys.executable,
-        "-c",
+    job_id = await first_line_then_kill(
         CRASHING_CHILD,
         str(settings.data_dir),
         str(settings.output_root),
         str(speech_root / "twice.wav"),
-    ]
-    async with await anyio.open_process(
-        argv, env={**os.environ, "PYTHONPATH": str(Path.cwd())}, stderr=None
-    ) as child:
-        assert child.stdout is not None
-        with anyio.fail_after(120):
-            job_id = (await child.stdout.receive()).decode().strip()
-            await child.wait()
-    assert child.returncode == -signal.SIGKILL
+        within=120,
+    )
 
     async with open_store(settings.database_path) as store:
         before = [recorded.event for recorded in await store.events_after(job_id)]
