@@ -45,6 +45,7 @@ __all__ = [
     "StreamOptions",
     "StreamingTranscriber",
     "collapse_loops",
+    "heard_words",
 ]
 
 T = TypeVar("T")
@@ -99,6 +100,8 @@ _MIN_RESTART = 3
 """Fewest words of a tail that repeats the utterance's start to count as a restart."""
 _MAX_LOOP = 12
 """Longest unit (in words) `collapse_loops` looks for."""
+_UNHEARD = 0.01
+"""Seconds: a word aligned to less audio than this (half a frame) has none beneath it."""
 _NOT_WORD = re.compile(r"[^\w']+")
 
 
@@ -229,9 +232,13 @@ class _Decoder:
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
-        aligned = self._words(tokenizer, tokens, encoded, frames) if words and tokens else []
+        if words and tokens:
+            aligned = heard_words(self._words(tokenizer, tokens, encoded, frames))
+            text = "".join(w.text for w in aligned).strip()
+        else:
+            aligned, text = [], tokenizer.decode(tokens).strip()
         return _Decoded(
-            text=tokenizer.decode(tokens).strip(),
+            text=text,
             words=aligned,
             avg_logprob=avg_logprob,
             no_speech_prob=float(result.no_speech_prob),
@@ -246,13 +253,15 @@ class _Decoder:
     def _words(
         self, tokenizer: Tokenizer, tokens: list[int], encoded: Any, frames: int
     ) -> list[Word]:
+        """Aligned words, their text as whisper spaced it (" cold", "-hearted"), so that
+        joining them gives back the decoded text."""
         alignment = self._model.find_alignment(tokenizer, [tokens], encoded, frames)[0]
         merge_punctuations(alignment, _PREPEND_PUNCTUATION, _APPEND_PUNCTUATION)
         return [
             Word(
                 start=float(w["start"]),
                 end=float(w["end"]),
-                text=w["word"].strip(),
+                text=w["word"],
                 probability=float(w["probability"]),
             )
             for w in alignment
@@ -307,6 +316,28 @@ def _loop_at(keys: Sequence[str], i: int) -> tuple[int, int] | None:
         if count >= (4 if size == 1 else 3 if size < 4 else 2):
             return size, count
     return None
+
+
+def heard_words(words: Sequence[Word]) -> list[Word]:
+    """`words` without the text that has no audio beneath it.
+
+    Given audio that holds less than it decoded (most often a phrase said once and decoded
+    twice, a loop that the rolling prompt provokes in tiny models), whisper's alignment piles
+    the extra words up at the audio's end with no duration. Real words cover at least one
+    20 ms frame, so a run of two or more words without duration, or any at the very end, is
+    text the audio does not hold; a single one between heard words is kept.
+    """
+    kept: list[Word] = []
+    unheard: list[Word] = []
+    for word in words:
+        if word.end - word.start < _UNHEARD:
+            unheard.append(word)
+            continue
+        if len(unheard) == 1:
+            kept.extend(unheard)
+        unheard = []
+        kept.append(word)
+    return kept
 
 
 def _is_hallucination(decoded: _Decoded) -> bool:
@@ -451,38 +482,35 @@ class StreamingTranscriber:
         decoded = self._decode_final(pending.audio)
         shown = self._partial_id == pending.id
         after_cut, self._after_forced_cut = self._after_forced_cut, utterance.forced
-        offset = utterance.start / SAMPLE_RATE
-        if _is_hallucination(decoded):
-            words: list[Word] = []
-        else:
-            words = [
-                msgspec.structs.replace(
-                    w, start=round(w.start + offset, 3), end=round(w.end + offset, 3)
-                )
-                for w in decoded.words
-            ] or [Word(start=offset, end=utterance.end / SAMPLE_RATE, text=decoded.text)]
-            words = collapse_loops(words, lambda w: _normal(w.text))
+        words: list[Word] = []
+        if not _is_hallucination(decoded):
+            words = collapse_loops(decoded.words, lambda w: _normal(w.text))
             if after_cut:
-                words = self._without_repeat(words, offset)
-        if not words:
-            text = ""
-        elif len(words) == len(decoded.words):
-            text = decoded.text  # whisper's own spacing keeps "cold-hearted" whole
-        else:
-            text = " ".join(w.text for w in words)
+                words = self._without_repeat(words)
+        text = "".join(w.text for w in words).strip()
         if not text and not shown:
             return []
         if text:
             self._commit(text, words)
-        start = words[0].start if words else offset
-        end = words[-1].end if words else utterance.end / SAMPLE_RATE
+        offset = utterance.start / SAMPLE_RATE
+        placed = tuple(
+            Word(
+                start=round(w.start + offset, 3),
+                end=round(w.end + offset, 3),
+                text=w.text.strip(),
+                probability=w.probability,
+            )
+            for w in words
+        )
+        start = placed[0].start if placed else round(offset, 3)
+        end = placed[-1].end if placed else round(utterance.end / SAMPLE_RATE, 3)
         return [
             Final(
                 utterance=pending.id,
                 text=text,
-                start=round(start, 3),
-                end=round(max(start, end), 3),
-                words=tuple(words),
+                start=start,
+                end=max(start, end),
+                words=placed,
             )
         ]
 
@@ -498,10 +526,12 @@ class StreamingTranscriber:
         greedy = self._decoder.decode(audio, prompt, beam_size=1, words=True)
         return greedy if len(greedy.words) > len(decoded.words) else decoded
 
-    def _without_repeat(self, words: list[Word], cut: float) -> list[Word]:
-        """After a forced cut, drop leading words that repeat the previous final's last ones."""
+    def _without_repeat(self, words: list[Word]) -> list[Word]:
+        """After a forced cut, drop leading words that repeat the previous final's last ones.
+
+        `words` are on the utterance's clock: the cut is at 0."""
         for size in range(min(_REPEAT_CHECK, len(words), len(self._last_words)), 0, -1):
             head = [_normal(w.text) for w in words[:size]]
-            if head == self._last_words[-size:] and words[0].start - cut < _REPEAT_WINDOW:
+            if head == self._last_words[-size:] and words[0].start < _REPEAT_WINDOW:
                 return words[size:]
         return words

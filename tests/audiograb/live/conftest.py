@@ -29,5 +29,10 @@ def speech_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def clip_pcm(name: str) -> bytes:
-    with wave.open(str(Path(speech.LIBRIVOX) / f"{name}.wav"), "rb") as source:
+    return wav_pcm(Path(speech.LIBRIVOX) / f"{name}.wav")
+
+
+def wav_pcm(path: Path) -> bytes:
+    """The samples of a 16 kHz mono PCM16 WAV file."""
+    with wave.open(str(path), "rb") as source:
         return source.readframes(source.getnframes())

@@ -1,11 +1,13 @@
 """The streaming engine with the real bundled tiny.en: partials, finals, filters, boundaries."""
 
 import itertools
+from pathlib import Path
 
 import faster_whisper
 import pytest
 
 from audiograb.domain.errors import AudiograbError, ErrorCode
+from audiograb.domain.transcript import Word
 from audiograb.engines.whisper.streaming import (
     Final,
     Partial,
@@ -13,9 +15,10 @@ from audiograb.engines.whisper.streaming import (
     StreamingTranscriber,
     StreamOptions,
     collapse_loops,
+    heard_words,
 )
 from audiograb.engines.whisper.vad import SegmenterConfig
-from tests.audiograb.live.conftest import clip_pcm
+from tests.audiograb.live.conftest import clip_pcm, wav_pcm
 from tests.wer import normalise, word_error_rate
 
 FRAME = 3200  # 100 ms
@@ -24,6 +27,7 @@ FIRST_TEXT = (
     "and mister john dashwood had then leisure to consider how much there might be "
     "prudently in his power to do for them"
 )
+BROWSER_DATA = Path(__file__).parents[2] / "data" / "browser"
 
 
 def run(engine: StreamingTranscriber, pcm: bytes, *, partials: bool = True) -> list[StreamEvent]:
@@ -112,3 +116,32 @@ def test_an_english_only_model_refuses_another_language(tiny: faster_whisper.Whi
     with pytest.raises(AudiograbError) as raised:
         StreamingTranscriber(tiny, StreamOptions(language="de"))
     assert raised.value.code is ErrorCode.INVALID_REQUEST
+
+
+def timed(*spans: tuple[str, float, float]) -> list[Word]:
+    return [Word(text=text, start=start, end=end) for text, start, end in spans]
+
+
+def test_words_with_no_audio_beneath_are_dropped() -> None:
+    looped = timed(("ill", 4.2, 4.38), ("disposed.", 4.38, 4.92), ("A", 5.08, 5.08))
+    looped += timed(("less", 5.08, 5.08), ("to", 5.08, 5.08))
+    assert [w.text for w in heard_words(looped)] == ["ill", "disposed."]
+    middle = timed(("a", 1.0, 1.2), ("b", 1.2, 1.2), ("c", 1.2, 1.2), ("d", 1.2, 1.5))
+    assert [w.text for w in heard_words(middle)] == ["a", "d"]
+    one = timed(("a", 1.0, 1.2), ("b", 1.2, 1.2), ("c", 1.2, 1.5))
+    assert heard_words(one) == one
+
+
+def test_a_phrase_decoded_twice_is_said_once(tiny: faster_whisper.WhisperModel) -> None:
+    """Audio that came through Chromium's microphone pipeline in a CI run, where this prompt
+    made beam search decode the phrase twice and pile the copy up at the audio's end."""
+    prompt = (
+        "And Mr. John Dashwood had then leisure to consider how much there might be "
+        "prudently in its power to do for them. He was not an old supposed young man."
+    )
+    engine = StreamingTranscriber(tiny, StreamOptions(prompt=prompt))
+    events = run(engine, wav_pcm(BROWSER_DATA / "prompt_echo.wav"))
+    [final] = [e for e in events if isinstance(e, Final)]
+    reference = "unless to be rather cold hearted and rather selfish is to be ill disposed"
+    assert word_error_rate(reference, final.text) < 0.15
+    assert [normalise(w.text) for w in final.words] == normalise(final.text).split()
