@@ -410,3 +410,22 @@ def test_speech_heard_before_is_not_skipped(
     path = join_clips(tmp_path / "twice.wav", clips, repeats=2)
     transcript = transcribe_file(model, path, OPTIONS)
     assert word_error_rate(speech.reference_text(clips, repeats=2), transcript.text) < MAX_WER
+
+
+ESPEAK = Path(__file__).parents[2] / "data" / "espeak"
+
+
+@slow
+def test_no_sentence_is_skipped(model: object) -> None:
+    """Twelve sentences a second apart, on which whisper alone jumps over the sixth (it
+    starts a 30 s window and is hard to hear): every sentence is in the transcript."""
+    transcript = transcribe_file(model, ESPEAK / "sentences.opus", OPTIONS)
+    spans = [line.split("\t") for line in (ESPEAK / "sentences.tsv").read_text().splitlines()]
+    missing = []
+    for start, end, text in spans:
+        quarter = (float(end) - float(start)) / 4
+        middle = (float(start) + quarter, float(end) - quarter)
+        if not any(s.start < middle[1] and middle[0] < s.end for s in transcript.segments):
+            missing.append(text)
+    assert missing == []
+    assert word_error_rate(" ".join(text for *_, text in spans), transcript.text) < 0.2
