@@ -46,6 +46,7 @@ __all__ = [
     "StreamingTranscriber",
     "collapse_loops",
     "heard_words",
+    "without_echo",
 ]
 
 T = TypeVar("T")
@@ -100,6 +101,8 @@ _MIN_RESTART = 3
 """Fewest words of a tail that repeats the utterance's start to count as a restart."""
 _MAX_LOOP = 12
 """Longest unit (in words) `collapse_loops` looks for."""
+_MAX_ECHO = 3
+"""Longest utterance ending (in words) `without_echo` drops for repeating what came before."""
 _UNHEARD = 0.01
 """Seconds: a word aligned to less audio than this (half a frame) has none beneath it."""
 _NOT_WORD = re.compile(r"[^\w']+")
@@ -340,6 +343,18 @@ def heard_words(words: Sequence[Word]) -> list[Word]:
     return kept
 
 
+def without_echo(words: list[Word]) -> list[Word]:
+    """`words` without a last one to three words that repeat the ones just before them after
+    the end of a sentence ("… both memory and mood. mood."): whisper's echo at the end of an
+    utterance, which real speech seldom makes."""
+    keys = [_normal(w.text) for w in words]
+    for size in range(1, _MAX_ECHO + 1):
+        said, echo = keys[-2 * size : -size], keys[-size:]
+        if len(said) == size and said == echo and words[-size - 1].text.rstrip()[-1:] in ".?!":
+            return words[:-size]
+    return words
+
+
 def _is_hallucination(decoded: _Decoded) -> bool:
     """Whisper's no-speech rule, or a stock silence phrase decoded without confidence."""
     if not decoded.text:
@@ -484,7 +499,7 @@ class StreamingTranscriber:
         after_cut, self._after_forced_cut = self._after_forced_cut, utterance.forced
         words: list[Word] = []
         if not _is_hallucination(decoded):
-            words = collapse_loops(decoded.words, lambda w: _normal(w.text))
+            words = without_echo(collapse_loops(decoded.words, lambda w: _normal(w.text)))
             if after_cut:
                 words = self._without_repeat(words)
         text = "".join(w.text for w in words).strip()

@@ -16,6 +16,7 @@ from audiograb.engines.whisper.streaming import (
     StreamOptions,
     collapse_loops,
     heard_words,
+    without_echo,
 )
 from audiograb.engines.whisper.vad import SegmenterConfig
 from tests.audiograb.live.conftest import clip_pcm, wav_pcm
@@ -145,3 +146,18 @@ def test_a_phrase_decoded_twice_is_said_once(tiny: faster_whisper.WhisperModel) 
     reference = "unless to be rather cold hearted and rather selfish is to be ill disposed"
     assert word_error_rate(reference, final.text) < 0.15
     assert [normalise(w.text) for w in final.words] == normalise(final.text).split()
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        (" both memory and mood. mood.", " both memory and mood."),
+        (" he went home. went home.", " he went home."),
+        (" no, no", " no, no"),  # not after the end of a sentence: kept
+        (" it is what it is", " it is what it is"),
+        (" Yes.", " Yes."),
+    ],
+)
+def test_an_echoed_ending_is_dropped(said: str, kept: str) -> None:
+    words = [Word(text=f" {w}", start=i, end=i + 0.5) for i, w in enumerate(said.split())]
+    assert "".join(w.text for w in without_echo(words)) == kept
