@@ -3,9 +3,10 @@
 The route never takes a path from the client: it looks the job up by id and serves that job's
 own `output_path`, whole or one byte range (RFC 9110 §14: `bytes=a-b`, `bytes=a-`, `bytes=-n`).
 Several ranges at once, or a malformed header, get the whole file, as the RFC allows; a range
-that starts past the end gets 416. The name offered in `Content-Disposition` comes from the
-media title, cleaned of anything a file system or a header would choke on, with an ASCII
-fallback and the full UTF-8 name as RFC 5987 / 6266 `filename*`.
+that starts past the end gets 416 (so does one whose start is too long a number to be any
+file's size). The name offered in `Content-Disposition` comes from the media title, cleaned of
+anything a file system or a header would choke on, with an ASCII fallback and the full UTF-8
+name as RFC 5987 / 6266 `filename*`.
 """
 
 import re
@@ -44,7 +45,10 @@ _TYPES: Mapping[str, str] = {
     ".mkv": "video/x-matroska",
 }
 _VIDEO_TYPES: Mapping[str, str] = {".mp4": "video/mp4", ".webm": "video/webm"}
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+#: Digits beyond any file's size: longer numbers are read as "past the end" (Python refuses to
+#: parse numbers of thousands of digits, which a header can hold).
+_MAX_DIGITS = 19
 _UNSAFE = re.compile(r'[\\/:*?"<>|;=\x00-\x1f\x7f]+')
 _NOT_ASCII_SAFE = re.compile(r"[^A-Za-z0-9 ._()\[\]-]+")
 
@@ -63,15 +67,15 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     match = _RANGE.fullmatch(header.strip())
     if match is None:
         return None  # several ranges, another unit or junk: the whole file is a valid answer
-    first, last = match.groups()
-    if first:
-        start = int(first)
-        stop = min(int(last) + 1, size) if last else size
-        if last and int(last) < start:
+    first, last = (_number(text) for text in match.groups())
+    if first is not None:
+        start = first
+        stop = min(last + 1, size) if last is not None else size
+        if last is not None and last < start:
             return None
-    elif last:
-        start, stop = max(0, size - int(last)), size
-        if int(last) == 0:
+    elif last is not None:
+        start, stop = max(0, size - last), size
+        if last == 0:
             start = size
     else:
         return None
@@ -82,6 +86,14 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             headers={"Content-Range": f"bytes */{size}"},
         )
     return ByteRange(start, stop)
+
+
+def _number(digits: str) -> int | None:
+    """A range bound (None when absent); a bound too long to parse counts as huge."""
+    if not digits:
+        return None
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def content_type(path: Path, media: MediaKind) -> str:
