@@ -13,6 +13,7 @@ from litestar import Litestar
 
 from audiograb.api import create_app
 from audiograb.config import Settings, load_settings
+from audiograb.domain import JobRequest
 from audiograb.pipeline import Audiograb, open_audiograb
 
 pytestmark = pytest.mark.anyio
@@ -85,6 +86,19 @@ async def test_unknown_jobs_are_404(ag: Audiograb) -> None:
             }
         assert (await client.delete("/api/jobs/0123abcd")).status_code == 404
         assert (await client.post("/api/jobs/0123abcd/retry")).status_code == 404
+
+
+async def test_odd_event_ids_are_400_not_500(ag: Audiograb) -> None:
+    job = await ag.submit(JobRequest(url=NOWHERE))
+    odd = ["\u00b2", "\u0663", "9" * 5000, "1" * 20, "-1", "1.0", " 1"]
+    async with client_of(create_app(ag)) as client:
+        for path in ("/api/events", f"/api/jobs/{job.id}/events"):
+            for raw in odd:
+                response = await client.get(path, params={"after": raw})
+                assert response.status_code == 400, (path, raw, response.text)
+                assert response.json()["error"]["code"] == "invalid_request"
+            superscript_two = await client.get(path, headers={"Last-Event-ID": b"\xb2"})
+            assert superscript_two.status_code == 400, superscript_two.text
 
 
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
