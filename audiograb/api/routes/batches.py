@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import Priority, WebhookUrl
 from audiograb.domain import (
     DEFAULT_PRIORITY,
@@ -167,7 +168,7 @@ async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[Ba
 async def list_batches(
     api: Api,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[BatchView]:
     """Batches, newest first, with their counters."""
     batches = await api.ag.batches.recent(limit=limit, offset=offset)

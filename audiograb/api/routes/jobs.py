@@ -11,6 +11,7 @@ from litestar.response import Stream
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
 from audiograb.api.files import file_response
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody, JobPage, JobView, job_view
 from audiograb.domain import JobState
 
@@ -53,7 +54,7 @@ async def list_jobs(
         QueryParameter(name="state", description="Only jobs in these states (repeatable)"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, description="Jobs to skip")] = 0,
+    offset: Offset = 0,
 ) -> JobPage:
     """Jobs, newest first, optionally filtered by state, one page at a time."""
     jobs = await api.ag.list(states=states, limit=limit, offset=offset)

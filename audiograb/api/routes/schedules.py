@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody
 from audiograb.store import Schedule, ScheduleState
 
@@ -118,7 +119,7 @@ async def list_schedules(
         list[ScheduleState] | None, QueryParameter(name="state", description="Repeatable")
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ScheduleView]:
     """Schedules by next run, optionally only in some states."""
     found = await api.ag.schedules.recent(states=tuple(states or ()), limit=limit, offset=offset)

@@ -9,6 +9,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import WebhookUrl
 from audiograb.store import Attempt, Endpoint, Message, MessageStatus
 
@@ -111,7 +112,7 @@ async def list_deliveries(
     batch_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
     status: Annotated[MessageStatus | None, QueryParameter()] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeliveryView]:
     """Messages, newest first, with each try's status code, error and duration."""
     found = await api.ag.webhooks.deliveries(

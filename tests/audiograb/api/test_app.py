@@ -101,6 +101,19 @@ async def test_odd_event_ids_are_400_not_500(ag: Audiograb) -> None:
             assert superscript_two.status_code == 400, superscript_two.text
 
 
+LISTS = ("/api/jobs", "/api/batches", "/api/schedules", "/api/webhooks/deliveries")
+
+
+async def test_an_offset_beyond_sqlite_integers_is_422_not_500(ag: Audiograb) -> None:
+    async with client_of(create_app(ag)) as client:
+        for path in LISTS:
+            too_far = await client.get(path, params={"offset": str(2**63)})
+            assert too_far.status_code == 422, (path, too_far.text)
+            assert too_far.json()["error"]["code"] == "validation_failed"
+            farthest = await client.get(path, params={"offset": str(2**63 - 1)})
+            assert farthest.status_code == 200, (path, farthest.text)
+
+
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
     async def fine() -> str:
         return "here"
