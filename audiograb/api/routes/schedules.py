@@ -81,7 +81,7 @@ def schedule_view(schedule: Schedule) -> ScheduleView:
         request=DownloadBody.of(request),
         platform=schedule.platform,
         run_at=when,
-        run_at_utc=dt.datetime.fromtimestamp(when, dt.UTC).isoformat() if when else None,
+        run_at_utc=None if when is None else dt.datetime.fromtimestamp(when, dt.UTC).isoformat(),
         cron=schedule.cron,
         timezone=schedule.timezone,
         runs=schedule.runs,

@@ -114,6 +114,23 @@ async def test_an_offset_beyond_sqlite_integers_is_422_not_500(ag: Audiograb) ->
             assert farthest.status_code == 200, (path, farthest.text)
 
 
+async def test_a_time_outside_the_calendar_in_utc_is_400_and_lists_keep_working(
+    ag: Audiograb,
+) -> None:
+    async with client_of(create_app(ag)) as client:
+        for at in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"):
+            made = await client.post("/api/schedules", json={"url": NOWHERE, "at": at})
+            assert made.status_code == 400, made.text
+            assert made.json()["error"]["code"] == "invalid_request"
+        listed = await client.get("/api/schedules")
+        assert listed.status_code == 200, listed.text
+        assert listed.json() == []
+        epoch = await client.post(
+            "/api/schedules", json={"url": NOWHERE, "at": "1970-01-01T00:00:00Z"}
+        )
+        assert epoch.json()["run_at_utc"] == "1970-01-01T00:00:00+00:00"
+
+
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
     async def fine() -> str:
         return "here"
