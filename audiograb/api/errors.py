@@ -212,7 +212,8 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     code = _CODE_FOR_STATUS.get(exc.status_code)
     if code is None:
         code = ErrorCode.INTERNAL if exc.status_code >= 500 else ErrorCode.INVALID_REQUEST
-    return _respond(ErrorInfo(code=code, message=str(exc.detail)), status=exc.status_code)
+    info = ErrorInfo(code=code, message=str(exc.detail))
+    return _respond(info, status=exc.status_code, headers=headers)  # 405 keeps its `Allow`
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:

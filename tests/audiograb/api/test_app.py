@@ -131,6 +131,19 @@ async def test_a_time_outside_the_calendar_in_utc_is_400_and_lists_keep_working(
         assert epoch.json()["run_at_utc"] == "1970-01-01T00:00:00+00:00"
 
 
+async def test_a_wrong_method_is_405_naming_the_allowed_ones(ag: Audiograb) -> None:
+    async with client_of(create_app(ag)) as client:
+        for method, path, allowed in [
+            ("PUT", "/api/jobs", {"GET"}),
+            ("TRACE", "/api/batches", {"GET", "POST"}),
+            ("POST", "/api/jobs/abc", {"GET", "DELETE"}),
+        ]:
+            response = await client.request(method, path)
+            assert response.status_code == 405, (method, path)
+            assert response.json()["error"]["code"] == "method_not_allowed"
+            assert {m.strip() for m in response.headers["allow"].split(",")} >= allowed
+
+
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
     async def fine() -> str:
         return "here"
