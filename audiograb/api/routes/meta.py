@@ -55,7 +55,7 @@ async def platforms(api: Api) -> list[Platform]:
     "/metrics",
     tags=["service"],
     summary="Prometheus metrics",
-    media_type="text/plain; version=0.0.4; charset=utf-8",
+    media_type="text/plain; version=0.0.4",  # Litestar adds the charset to text/ types
     responses=error_responses(),
 )
 async def metrics(api: Api) -> bytes:

@@ -28,10 +28,11 @@ __all__ = ["get_transcript", "submit_transcription"]
 _S = HTTPStatus
 #: Bytes read from an upload at a time while it is copied into the job's folder.
 CHUNK = 1 << 20
+#: Content types by format (Litestar adds `; charset=utf-8` to `text/` types by itself).
 MEDIA_TYPES = {
-    TranscriptFormat.TXT: "text/plain; charset=utf-8",
+    TranscriptFormat.TXT: "text/plain",
     TranscriptFormat.SRT: "application/x-subrip; charset=utf-8",
-    TranscriptFormat.VTT: "text/vtt; charset=utf-8",
+    TranscriptFormat.VTT: "text/vtt",
     TranscriptFormat.JSON: "application/json",
 }
 

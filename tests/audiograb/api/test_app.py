@@ -144,6 +144,23 @@ async def test_a_wrong_method_is_405_naming_the_allowed_ones(ag: Audiograb) -> N
             assert {m.strip() for m in response.headers["allow"].split(",")} >= allowed
 
 
+async def test_text_responses_name_their_charset_once(ag: Audiograb) -> None:
+    job = await ag.wait((await ag.submit(JobRequest(url=NOWHERE, transcribe=True))).id)
+    expected = {
+        "txt": "text/plain; charset=utf-8",
+        "srt": "application/x-subrip; charset=utf-8",
+        "vtt": "text/vtt; charset=utf-8",
+        "json": "application/json",
+    }
+    async with client_of(create_app(ag)) as client:
+        for format, content_type in expected.items():
+            response = await client.get(f"/api/jobs/{job.id}/transcript?format={format}")
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == content_type
+        metrics = await client.get("/metrics")
+        assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+
+
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
     async def fine() -> str:
         return "here"
