@@ -33,6 +33,7 @@ __all__ = [
     "code_of",
     "error_responses",
     "exception_handlers",
+    "invalid_body",
     "status_of",
 ]
 
@@ -170,6 +171,19 @@ def code_of(error: AudiograbError) -> str:
     if isinstance(error, NotAuthorError):
         return ApiCode.NOT_AUTHOR
     return error.code.value
+
+
+def invalid_body(error: msgspec.ValidationError) -> ValidationException:
+    """The 422 `validation_failed` for a body a handler converted itself and msgspec refused.
+
+    Carries the field msgspec names (`- at `$.priority``) as a detail, as Litestar's own
+    validation does, so the client learns what was wrong and where.
+    """
+    message, _, where = str(error).partition(" - at `$")
+    field = where.rstrip("`").lstrip(".") or "body"
+    return ValidationException(
+        detail=str(error), extra=[{"key": field, "source": "body", "message": message}]
+    )
 
 
 def _on_audiograb_error(_: Request[Any, Any, Any], exc: AudiograbError) -> Response[ErrorBody]:

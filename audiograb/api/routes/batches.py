@@ -6,11 +6,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
+from audiograb.api.forms import form_options, read_form
 from audiograb.api.paging import Offset
 from audiograb.api.schemas import Priority, WebhookUrl
 from audiograb.domain import (
@@ -137,7 +137,7 @@ async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[Ba
     """`multipart/form-data` with a `file` field: one URL a line, blank lines and lines that
     start with `#` ignored; the other fields as in `POST /api/batches`. Invalid lines come back
     in `rejected` with their line number."""
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise AudiograbError(ErrorCode.INVALID_REQUEST, "send the URL list as a `file` field")
@@ -153,11 +153,7 @@ async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[Ba
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise AudiograbError(ErrorCode.INVALID_REQUEST, "the URL list is not UTF-8 text") from None
-    fields = {key: value for key, value in form.items() if key != "file"}
-    try:
-        options = msgspec.convert(fields, BatchOptions, strict=False)
-    except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error)) from None
+    options = form_options(form, BatchOptions)
     result = await api.ag.batches.submit(
         parse_lines(text), options.template(), webhook_url=options.webhook_url
     )

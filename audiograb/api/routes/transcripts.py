@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, QueryParameter
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import error_responses, invalid_body
+from audiograb.api.forms import form_options, read_form
 from audiograb.api.schemas import JobView, TranscriptionBody, TranscriptionOptions, job_view
 from audiograb.domain import (
     AudiograbError,
@@ -105,21 +105,17 @@ async def _json_body(request: Request[Any, Any, Any], limit: int) -> Transcripti
     try:
         return msgspec.json.decode(raw, type=TranscriptionBody)
     except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error)) from None
+        raise invalid_body(error) from None
     except msgspec.DecodeError as error:
         raise AudiograbError(ErrorCode.INVALID_REQUEST, f"malformed JSON: {error}") from None
 
 
 async def _from_upload(request: Request[Any, Any, Any], api: Api) -> Job:
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise AudiograbError(ErrorCode.INVALID_REQUEST, "send the audio as a `file` field")
-    fields = {key: value for key, value in form.items() if key != "file"}
-    try:
-        options = msgspec.convert(fields, TranscriptionOptions, strict=False)
-    except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error)) from None
+    options = form_options(form, TranscriptionOptions)
     try:
         return await api.ag.submit_upload(
             _chunks(upload),

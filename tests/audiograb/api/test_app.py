@@ -6,6 +6,7 @@ it in another thread's loop, where the pipeline's actors cannot be awaited).
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -159,6 +160,62 @@ async def test_text_responses_name_their_charset_once(ag: Audiograb) -> None:
             assert response.headers["content-type"] == content_type
         metrics = await client.get("/metrics")
         assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+
+
+def multipart(*parts: tuple[bytes, bytes]) -> tuple[bytes, dict[str, str]]:
+    """A form body from `(part headers, content)` pairs, and its Content-Type."""
+    body = b"".join(b"--XX\r\n" + head + b"\r\n\r\n" + content + b"\r\n" for head, content in parts)
+    return body + b"--XX--\r\n", {"Content-Type": "multipart/form-data; boundary=XX"}
+
+
+URL_LIST = (b'Content-Disposition: form-data; name="file"; filename="urls.txt"', NOWHERE.encode())
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        (b'Content-Disposition: form-data; name="format"', b"\xff\xfe"),
+        (
+            b'Content-Disposition: form-data; name="format"\r\n'
+            b"Content-Type: text/plain; charset=nope",
+            b"mp3",
+        ),
+    ],
+)
+async def test_form_fields_that_are_not_text_are_400_not_500(
+    ag: Audiograb, field: tuple[bytes, bytes]
+) -> None:
+    body, headers = multipart(field, URL_LIST)
+    async with client_of(create_app(ag)) as client:
+        for path in ("/api/batches/upload", "/api/transcriptions"):
+            response = await client.post(path, content=body, headers=headers)
+            assert response.status_code == 400, (path, response.text)
+            assert response.json()["error"]["code"] == "invalid_request"
+
+
+LIST_FILE = {"file": ("urls.txt", NOWHERE)}
+AUDIO_FILE = {"file": ("a.wav", b"RIFF")}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/batches/upload", {"files": LIST_FILE, "data": {"priority": "11"}}, "priority"),
+        ("/api/batches/upload", {"files": LIST_FILE, "data": {"bogus": "1"}}, "body"),
+        ("/api/transcriptions", {"files": AUDIO_FILE, "data": {"beam_size": "x"}}, "beam_size"),
+        ("/api/transcriptions", {"json": {"url": NOWHERE, "beam_size": 99}}, "beam_size"),
+    ],
+)
+async def test_bodies_a_handler_validates_itself_say_which_field_is_wrong(
+    ag: Audiograb, path: str, body: dict[str, Any], field: str
+) -> None:
+    async with client_of(create_app(ag)) as client:
+        response = await client.post(path, **body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert [detail["field"] for detail in error["details"]] == [field], error
+    assert error["message"] != "the request is invalid", error  # it says why
 
 
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
