@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, QueryParameter
 
+from audiograb.api.bodies import capped
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses, invalid_body
 from audiograb.api.forms import form_options, read_form
@@ -28,6 +29,8 @@ __all__ = ["get_transcript", "submit_transcription"]
 _S = HTTPStatus
 #: Bytes read from an upload at a time while it is copied into the job's folder.
 CHUNK = 1 << 20
+#: Bytes an upload's form may hold besides the file: its option fields and part headers.
+FORM_OVERHEAD = 64 * 1024
 #: Content types by format (Litestar adds `; charset=utf-8` to `text/` types by itself).
 MEDIA_TYPES = {
     TranscriptFormat.TXT: "text/plain",
@@ -43,7 +46,7 @@ MEDIA_TYPES = {
     tags=["transcripts"],
     summary="Transcribe a URL, a job's file or an upload",
     responses=error_responses(_S.FORBIDDEN, _S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
-    request_max_body_size=None,  # uploads are counted as they are copied, against the setting
+    request_max_body_size=None,  # the limit depends on the body and the settings: see `capped`
 )
 async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Response[JobView]:
     """Queue a transcript-only job.
@@ -52,10 +55,11 @@ async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Res
     `beam_size`, `vad_filter`, `word_timestamps`, `prompt`, `model`). Or `multipart/form-data`
     with a `file` field and the same options as fields; uploads over the server's limit get 413.
     """
+    settings = api.settings
     if request.content_type[0] == "multipart/form-data":
-        job = await _from_upload(request, api)
+        job = await _from_upload(capped(request, settings.max_upload_bytes + FORM_OVERHEAD), api)
     else:
-        body = await _json_body(request, api.settings.max_request_bytes)
+        body = await _json_body(capped(request, settings.max_request_bytes))
         job = await _from_body(body, api)
     return Response(job_view(job), status_code=201, headers={"Location": f"/api/jobs/{job.id}"})
 
@@ -98,12 +102,9 @@ async def _from_body(body: TranscriptionBody, api: Api) -> Job:
     return await api.ag.submit_existing(source, _request(body, source.request.url))
 
 
-async def _json_body(request: Request[Any, Any, Any], limit: int) -> TranscriptionBody:
-    raw = await request.body()
-    if len(raw) > limit:
-        raise AudiograbError(ErrorCode.TOO_LARGE, f"request bodies are limited to {limit} bytes")
+async def _json_body(request: Request[Any, Any, Any]) -> TranscriptionBody:
     try:
-        return msgspec.json.decode(raw, type=TranscriptionBody)
+        return msgspec.json.decode(await request.body(), type=TranscriptionBody)
     except msgspec.ValidationError as error:
         raise invalid_body(error) from None
     except msgspec.DecodeError as error:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
@@ -216,6 +217,46 @@ async def test_bodies_a_handler_validates_itself_say_which_field_is_wrong(
     assert error["code"] == "validation_failed"
     assert [detail["field"] for detail in error["details"]] == [field], error
     assert error["message"] != "the request is invalid", error  # it says why
+
+
+class LongBody:
+    """A request body of 100 chunks of 64 KiB, counting the chunks the server pulled."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, head: bytes = b"") -> None:
+        self.head = head
+        self.pulled = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.pulled += 1
+        yield self.head
+        for _ in range(100):
+            self.pulled += 1
+            yield b" " * self.CHUNK
+
+
+UPLOAD_HEAD = b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+
+
+async def test_transcription_bodies_are_cut_off_at_their_limit_not_read_whole(
+    settings: Settings,
+) -> None:
+    small = msgspec.structs.replace(settings, max_request_bytes=100_000, max_upload_bytes=200_000)
+    json_body, upload, announced = LongBody(), LongBody(UPLOAD_HEAD), LongBody()
+    sent = [
+        (json_body, {"Content-Type": "application/json"}),
+        (upload, {"Content-Type": "multipart/form-data; boundary=XX"}),
+        (announced, {"Content-Type": "application/json", "Content-Length": "1000000000"}),
+    ]
+    async with open_audiograb(small) as ag, client_of(create_app(ag)) as client:
+        for body, headers in sent:
+            response = await client.post("/api/transcriptions", content=body, headers=headers)
+            assert response.status_code == 413, response.text
+            assert response.json()["error"]["code"] == "too_large"
+    assert json_body.pulled <= 100_000 // LongBody.CHUNK + 2
+    assert upload.pulled <= (200_000 + 65_536) // LongBody.CHUNK + 2
+    assert announced.pulled == 0
 
 
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
