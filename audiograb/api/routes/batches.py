@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
 from audiograb.api.forms import form_options, read_form
+from audiograb.api.openapi import documented, upload_body
 from audiograb.api.paging import Offset
 from audiograb.api.schemas import Priority, WebhookUrl
 from audiograb.domain import (
@@ -132,6 +133,11 @@ async def submit_batch(data: JSONBody[BatchBody], api: Api) -> Response[BatchVie
     summary="Submit a batch as a text file",
     responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
     request_max_body_size=MAX_LIST_BYTES + 65_536,
+    operation_class=documented(
+        body=upload_body(
+            BatchOptions, "The URL list: one URL a line; blank lines and `#` comments are skipped"
+        )
+    ),
 )
 async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[BatchView]:
     """`multipart/form-data` with a `file` field: one URL a line, blank lines and lines that

@@ -110,6 +110,7 @@ async def retry_job(job_id: FromPath[str], api: Api) -> JobView:
         206: ResponseSpec(
             bytes,
             description="The requested byte range",
+            media_type=_FILE_TYPE,
             generate_examples=False,
         ),
         **error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUESTED_RANGE_NOT_SATISFIABLE),

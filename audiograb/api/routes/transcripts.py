@@ -13,6 +13,7 @@ from audiograb.api.bodies import capped
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses, invalid_body
 from audiograb.api.forms import form_options, read_form
+from audiograb.api.openapi import documented, json_body, upload_body
 from audiograb.api.schemas import JobView, TranscriptionBody, TranscriptionOptions, job_view
 from audiograb.domain import (
     AudiograbError,
@@ -47,6 +48,12 @@ MEDIA_TYPES = {
     summary="Transcribe a URL, a job's file or an upload",
     responses=error_responses(_S.FORBIDDEN, _S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
     request_max_body_size=None,  # the limit depends on the body and the settings: see `capped`
+    operation_class=documented(
+        body={
+            **json_body(TranscriptionBody),
+            **upload_body(TranscriptionOptions, "The audio or video to transcribe"),
+        }
+    ),
 )
 async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Response[JobView]:
     """Queue a transcript-only job.
@@ -68,7 +75,11 @@ async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Res
     "/api/jobs/{job_id:str}/transcript",
     tags=["transcripts"],
     summary="A job's transcript",
+    media_type="text/plain",
     responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    operation_class=documented(
+        also_answers={200: ["application/x-subrip", "text/vtt", "application/json"]}
+    ),
 )
 async def get_transcript(
     job_id: FromPath[str],

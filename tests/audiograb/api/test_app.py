@@ -307,3 +307,27 @@ async def test_platforms_and_openapi(ag: Audiograb) -> None:
     assert errors["schema"]["$ref"].endswith("/ErrorBody")
     assert "text/event-stream" in paths["/api/events"]["get"]["responses"]["200"]["content"]
     assert "api" not in str(paths["/api/jobs"]["get"].get("parameters"))  # the dependency
+
+
+async def test_openapi_documents_the_bodies_and_types_handlers_deal_with_themselves(
+    ag: Audiograb,
+) -> None:
+    async with client_of(create_app(ag)) as client:
+        paths = (await client.get("/api/schema/openapi.json")).json()["paths"]
+    upload = paths["/api/batches/upload"]["post"]["requestBody"]
+    form = upload["content"]["multipart/form-data"]["schema"]
+    assert upload["required"] is True
+    assert form["required"] == ["file"]
+    assert form["properties"]["file"]["format"] == "binary"
+    assert form["properties"]["priority"]["maximum"] == 10
+    assert "mp3" in form["properties"]["format"]["enum"]
+    transcription = paths["/api/transcriptions"]["post"]["requestBody"]["content"]
+    assert set(transcription) == {"application/json", "multipart/form-data"}
+    assert {"url", "job_id", "beam_size"} <= set(
+        transcription["application/json"]["schema"]["properties"]
+    )
+    assert "file" in transcription["multipart/form-data"]["schema"]["properties"]
+    transcript = paths["/api/jobs/{job_id}/transcript"]["get"]["responses"]["200"]["content"]
+    assert set(transcript) == {"text/plain", "application/x-subrip", "text/vtt", "application/json"}
+    ranged = paths["/api/jobs/{job_id}/file"]["get"]["responses"]["206"]["content"]
+    assert set(ranged) == {"audio/*"}
