@@ -25,6 +25,7 @@ from audiograb.pipeline.errors import NotAuthorError, NotFoundError
 
 __all__ = [
     "STATUS_OF",
+    "URL_CHECKS",
     "ApiCode",
     "ApiError",
     "ErrorBody",
@@ -251,6 +252,11 @@ _ANY_ROUTE = (
     HTTPStatus.UNPROCESSABLE_ENTITY,
     HTTPStatus.TOO_MANY_REQUESTS,
 )
+
+
+URL_CHECKS = (HTTPStatus.FORBIDDEN, _ORIGIN_FAILED)
+"""What a route that checks a URL when it is submitted may answer besides: 403 for an address
+the SSRF guard refuses, 502 when the name does not resolve (or the site fails a lookup)."""
 
 
 def error_responses(*statuses: HTTPStatus) -> dict[int, ResponseSpec]:

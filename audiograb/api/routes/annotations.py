@@ -88,7 +88,7 @@ def _threads(found: list[Annotation]) -> list[ThreadView]:
     status_code=201,
     tags=["annotations"],
     summary="Annotate a transcript",
-    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def create_annotation(
     job_id: FromPath[str], data: JSONBody[AnnotationBody], api: Api, request: Request[Any, Any, Any]
@@ -143,7 +143,7 @@ async def get_annotation(
     "/api/jobs/{job_id:str}/annotations/{annotation_id:str}",
     tags=["annotations"],
     summary="Change an annotation",
-    responses=error_responses(_S.NOT_FOUND, _S.FORBIDDEN),
+    responses=error_responses(_S.NOT_FOUND, _S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def update_annotation(
     job_id: FromPath[str],

@@ -9,7 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
 from audiograb.api.forms import form_options, read_form
 from audiograb.api.openapi import documented, upload_body
 from audiograb.api.paging import Offset
@@ -116,7 +116,7 @@ def _created(result: BatchResult) -> Response[BatchView]:
     status_code=201,
     tags=["batches"],
     summary="Submit a batch of URLs",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def submit_batch(data: JSONBody[BatchBody], api: Api) -> Response[BatchView]:
     """Queue one job per URL; URLs that cannot be queued come back in `rejected` with their
@@ -131,7 +131,7 @@ async def submit_batch(data: JSONBody[BatchBody], api: Api) -> Response[BatchVie
     status_code=201,
     tags=["batches"],
     summary="Submit a batch as a text file",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
     request_max_body_size=MAX_LIST_BYTES + 65_536,
     operation_class=documented(
         body=upload_body(

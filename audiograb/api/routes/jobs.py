@@ -9,7 +9,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
 from audiograb.api.files import file_response
 from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody, JobPage, JobView, job_view
@@ -29,7 +29,7 @@ _FILE_TYPE = "audio/*"
     status_code=201,
     tags=["jobs"],
     summary="Submit a download",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def submit_download(data: JSONBody[DownloadBody], api: Api) -> Response[JobView]:
     """Queue a download; answers at once with the queued job (follow it on `events_url`).

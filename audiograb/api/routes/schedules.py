@@ -9,7 +9,7 @@ from litestar import Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
 from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody
 from audiograb.store import Schedule, ScheduleState
@@ -95,7 +95,7 @@ def schedule_view(schedule: Schedule) -> ScheduleView:
     status_code=201,
     tags=["schedules"],
     summary="Schedule a download",
-    responses=error_responses(_S.FORBIDDEN),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def create_schedule(data: JSONBody[ScheduleBody], api: Api) -> Response[ScheduleView]:
     """Start a download at `at` (ISO 8601 with a time zone; stored in UTC), and/or by `cron`.
@@ -141,7 +141,7 @@ async def get_schedule(schedule_id: FromPath[str], api: Api) -> ScheduleView:
     "/api/schedules/{schedule_id:str}",
     tags=["schedules"],
     summary="Move a schedule",
-    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def move_schedule(
     schedule_id: FromPath[str], data: JSONBody[MoveBody], api: Api

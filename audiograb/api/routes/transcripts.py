@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter
 
 from audiograb.api.bodies import capped
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses, invalid_body
+from audiograb.api.errors import URL_CHECKS, error_responses, invalid_body
 from audiograb.api.forms import form_options, read_form
 from audiograb.api.openapi import documented, json_body, upload_body
 from audiograb.api.schemas import JobView, TranscriptionBody, TranscriptionOptions, job_view
@@ -46,7 +46,7 @@ MEDIA_TYPES = {
     status_code=201,
     tags=["transcripts"],
     summary="Transcribe a URL, a job's file or an upload",
-    responses=error_responses(_S.FORBIDDEN, _S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
     request_max_body_size=None,  # the limit depends on the body and the settings: see `capped`
     operation_class=documented(
         body={

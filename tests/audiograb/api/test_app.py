@@ -331,3 +331,33 @@ async def test_openapi_documents_the_bodies_and_types_handlers_deal_with_themsel
     assert set(transcript) == {"text/plain", "application/x-subrip", "text/vtt", "application/json"}
     ranged = paths["/api/jobs/{job_id}/file"]["get"]["responses"]["206"]["content"]
     assert set(ranged) == {"audio/*"}
+
+
+async def test_openapi_lists_body_limits_and_url_checks_wherever_they_apply(
+    ag: Audiograb,
+) -> None:
+    async with client_of(create_app(ag)) as client:
+        schema = (await client.get("/api/schema/openapi.json")).json()
+    components = schema["components"]["schemas"]
+
+    def fields_of(body: dict[str, Any]) -> set[str]:
+        found: set[str] = set()
+        for media in body["content"].values():
+            shown = media["schema"]
+            if "$ref" in shown:
+                shown = components[shown["$ref"].rsplit("/", 1)[-1]]
+            found |= set(shown.get("properties", {}))
+        return found
+
+    checked = 0
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            statuses = set(operation["responses"])
+            assert "413" in statuses, (method, path)
+            if fields_of(body) & {"url", "urls", "webhook_url"}:
+                assert {"403", "502"} <= statuses, (method, path)
+                checked += 1
+    assert checked == 8  # downloads, download, transcriptions, batches x2, schedules, webhooks x2
