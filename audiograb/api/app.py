@@ -12,9 +12,10 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
-from audiograb.api.access import access_guard
+from audiograb.api.access import KEY_SCHEMES, access_guard
 from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
 from audiograb.api.ratelimit import RateLimiter
@@ -128,6 +129,8 @@ def create_app(
             version=meta.service_version(),
             description="Download, convert and follow jobs; see docs/api.md.",
             path="/api/schema",
+            components=Components(security_schemes=dict(KEY_SCHEMES)),
+            security=[{name: []} for name in KEY_SCHEMES] if settings.api_keys else None,
         ),
         state=State({_STATE_KEY: context}),
         on_shutdown=[context.streams.close],

@@ -361,3 +361,19 @@ async def test_openapi_lists_body_limits_and_url_checks_wherever_they_apply(
                 assert {"403", "502"} <= statuses, (method, path)
                 checked += 1
     assert checked == 8  # downloads, download, transcriptions, batches x2, schedules, webhooks x2
+
+
+async def test_openapi_says_a_key_is_needed_everywhere_but_health(
+    ag: Audiograb, settings: Settings
+) -> None:
+    keyed = msgspec.structs.replace(settings, api_keys=("k" * 24,))
+    headers = {"X-API-Key": "k" * 24}
+    async with client_of(create_app(ag, settings=keyed)) as client:
+        schema = (await client.get("/api/schema/openapi.json", headers=headers)).json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {"type": "apiKey", "name": "X-API-Key", "in": "header"}
+    assert schemes["Bearer"]["scheme"] == "bearer"
+    assert schema["security"] == [{"ApiKey": []}, {"Bearer": []}]
+    health = schema["paths"]["/api/health"]["get"]
+    assert health["security"] == [{}]
+    assert "security" not in schema["paths"]["/api/jobs"]["get"]  # the document's applies
