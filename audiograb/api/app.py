@@ -56,6 +56,7 @@ _ROUTES = (
     jobs.cancel_job,
     jobs.retry_job,
     jobs.get_job_file,
+    jobs.head_job_file,
     transcripts.submit_transcription,
     transcripts.get_transcript,
     events.job_events,

@@ -13,19 +13,24 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import anyio
+from litestar import Response
 from litestar.response import Stream
+from litestar.serialization import default_serializer
+from litestar.types import Serializer
 
 from audiograb.api.errors import ApiCode, ApiError
 from audiograb.domain import AudiograbError, ErrorCode, Job, JobState, MediaKind
 
 __all__ = [
     "ByteRange",
+    "HeadersOnly",
     "content_disposition",
     "content_type",
+    "file_head",
     "file_response",
     "parse_range",
 ]
@@ -133,8 +138,18 @@ async def _chunks(path: Path, span: ByteRange) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def file_response(job: Job, range_header: str | None, if_range: str | None) -> Stream:
-    """The response for `GET /api/jobs/{id}/file`: the job's own output file, or an error."""
+class _Answer(NamedTuple):
+    """What a GET of the file sends: the span of `path`, its status and headers."""
+
+    path: Path
+    span: ByteRange
+    status: int
+    headers: dict[str, str]
+    media_type: str
+
+
+async def _answer(job: Job, range_header: str | None, if_range: str | None) -> _Answer:
+    """The job's own output file and how to send it; an error when there is none to send."""
     if job.state is not JobState.COMPLETED:
         raise AudiograbError(
             ErrorCode.INVALID_STATE, f"job {job.id} is {job.state.value}, not completed"
@@ -163,9 +178,42 @@ async def file_response(job: Job, range_header: str | None, if_range: str | None
     }
     if not whole:
         headers["Content-Range"] = f"bytes {span.start}-{span.stop - 1}/{size}"
-    return Stream(
-        _chunks(Path(job.output_path), span),
-        status_code=200 if whole else 206,
+    return _Answer(
+        path=Path(job.output_path),
+        span=span,
+        status=200 if whole else 206,
         headers=headers,
         media_type=content_type(Path(job.output_path), job.request.media),
+    )
+
+
+async def file_response(job: Job, range_header: str | None, if_range: str | None) -> Stream:
+    """The response for `GET /api/jobs/{id}/file`: the job's own output file, or an error."""
+    answer = await _answer(job, range_header, if_range)
+    return Stream(
+        _chunks(answer.path, answer.span),
+        status_code=answer.status,
+        headers=answer.headers,
+        media_type=answer.media_type,
+    )
+
+
+class HeadersOnly(Response[None]):
+    """A response of a GET's status and headers with no body, whatever its media type (HEAD).
+
+    Litestar cannot render "no content" as `audio/mpeg`, so this one renders nothing at all.
+    """
+
+    def render(
+        self, content: Any, media_type: str, enc_hook: Serializer = default_serializer
+    ) -> bytes:
+        """No body."""
+        return b""
+
+
+async def file_head(job: Job, range_header: str | None, if_range: str | None) -> HeadersOnly:
+    """The response for `HEAD /api/jobs/{id}/file`: the GET's status and headers, no body."""
+    answer = await _answer(job, range_header, if_range)
+    return HeadersOnly(
+        None, status_code=answer.status, headers=answer.headers, media_type=answer.media_type
     )
