@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
 from audiograb.api.access import KEY_SCHEMES, access_guard
+from audiograb.api.bodies import ApiRequest
 from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
 from audiograb.api.ratelimit import RateLimiter
@@ -125,6 +126,7 @@ def create_app(
         guards=[access_guard(settings.named_api_keys, limiter)],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_bytes,
+        request_class=ApiRequest,
         openapi_config=OpenAPIConfig(
             title="AudioGrab",
             version=meta.service_version(),

@@ -1,4 +1,8 @@
-"""A request body read under a limit chosen per request, for routes that read bodies themselves.
+"""Reading request bodies: JSON of any depth, and bodies under a limit chosen per request.
+
+`ApiRequest` is the app's request class: msgspec refuses JSON nested deeper than it recurses
+with a `RecursionError`, which Litestar lets through as a 500; here it is 400 `invalid_request`,
+like any other JSON that cannot be read.
 
 Litestar's `request_max_body_size` is fixed when a route is declared, but `POST
 /api/transcriptions` takes both small JSON bodies (`max_request_bytes`) and uploads
@@ -10,11 +14,23 @@ Litestar's `request_max_body_size` is fixed when a route is declared, but `POST
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import ClientException
 from litestar.types import ReceiveMessage
 
 from audiograb.domain import AudiograbError, ErrorCode
 
-__all__ = ["capped"]
+__all__ = ["ApiRequest", "capped"]
+
+
+class ApiRequest(Request[Any, Any, Any]):
+    """Litestar's request, with JSON too deeply nested to decode refused as a client error."""
+
+    async def json(self) -> Any:
+        """The body as JSON; 400 when it nests too deeply to decode."""
+        try:
+            return await super().json()
+        except RecursionError:
+            raise ClientException("the JSON body is nested too deeply") from None
 
 
 def capped(request: Request[Any, Any, Any], limit: int) -> Request[Any, Any, Any]:

@@ -259,6 +259,29 @@ async def test_transcription_bodies_are_cut_off_at_their_limit_not_read_whole(
     assert announced.pulled == 0
 
 
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/downloads", b"[" * 200_000),
+        ("/api/batches", b'{"urls": ' + b"[" * 200_000),
+        ("/api/schedules", b'{"url": "x", "at": ' + b'{"a": ' * 100_000),
+    ],
+)
+async def test_json_nested_too_deep_to_decode_is_400_not_500(
+    ag: Audiograb, path: str, body: bytes
+) -> None:
+    async with client_of(create_app(ag)) as client:
+        response = await client.post(path, content=body, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "message": "the JSON body is nested too deeply",
+    }
+
+
 async def test_readiness_runs_the_probes(ag: Audiograb) -> None:
     async def fine() -> str:
         return "here"
