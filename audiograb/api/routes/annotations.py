@@ -256,7 +256,7 @@ async def _receive(
         try:
             message = _decoder.decode(event.get("text") or event.get("bytes") or b"")
             await _apply(message, job_id, author, annotations)
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:  # the latter: nested too deep
             await send(Error(code="invalid_message", message=str(error)))
         except AudiograbError as error:
             await send(Error(code=code_of(error), message=error.message))
