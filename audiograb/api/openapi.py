@@ -8,7 +8,7 @@ built from the very msgspec types the handlers convert to (msgspec's JSON Schema
 inlined), so the documentation cannot drift from what is accepted.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -96,10 +96,10 @@ def upload_body(options: type[msgspec.Struct], file: str) -> dict[str, OpenAPIMe
 def documented(
     *,
     body: Mapping[str, OpenAPIMediaType] | None = None,
-    also_answers: Mapping[int, Sequence[str]] | None = None,
+    also_answers: Mapping[int, Mapping[str, Schema]] | None = None,
 ) -> type[Operation]:
     """An `operation_class` adding a required request `body` (by media type), and more media
-    types to responses (`also_answers`: by status, sharing the documented response's schema)."""
+    types to responses (`also_answers`: by status, each media type with its schema)."""
     extra = dict(also_answers or {})
 
     @dataclass
@@ -109,8 +109,9 @@ def documented(
                 self.request_body = RequestBody(content=dict(body), required=True)
             for status, media_types in extra.items():
                 response = (self.responses or {})[str(status)]
-                content = getattr(response, "content", None) or {}
-                shown = next(iter(content.values()))
-                content.update({media_type: shown for media_type in media_types})
+                content = getattr(response, "content", None)
+                for kind, shown in media_types.items():
+                    if content is not None:
+                        content[kind] = OpenAPIMediaType(schema=shown)
 
     return DocumentedOperation

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, QueryParameter
 
 from audiograb.api.bodies import capped
 from audiograb.api.context import Api
 from audiograb.api.errors import URL_CHECKS, error_responses, invalid_body
 from audiograb.api.forms import form_options, read_form
-from audiograb.api.openapi import documented, json_body, upload_body
+from audiograb.api.openapi import documented, json_body, schema_of, upload_body
 from audiograb.api.schemas import JobView, TranscriptionBody, TranscriptionOptions, job_view
 from audiograb.domain import (
     AudiograbError,
@@ -21,6 +22,7 @@ from audiograb.domain import (
     Job,
     JobRequest,
     JobState,
+    Transcript,
     TranscriptFormat,
     render,
 )
@@ -78,7 +80,13 @@ async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Res
     media_type="text/plain",
     responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
     operation_class=documented(
-        also_answers={200: ["application/x-subrip", "text/vtt", "application/json"]}
+        also_answers={
+            200: {
+                "application/x-subrip": Schema(type=OpenAPIType.STRING),
+                "text/vtt": Schema(type=OpenAPIType.STRING),
+                "application/json": schema_of(Transcript),
+            }
+        }
     ),
 )
 async def get_transcript(

@@ -352,6 +352,9 @@ async def test_openapi_documents_the_bodies_and_types_handlers_deal_with_themsel
     assert "file" in transcription["multipart/form-data"]["schema"]["properties"]
     transcript = paths["/api/jobs/{job_id}/transcript"]["get"]["responses"]["200"]["content"]
     assert set(transcript) == {"text/plain", "application/x-subrip", "text/vtt", "application/json"}
+    transcript_json = transcript["application/json"]["schema"]
+    assert transcript_json["type"] == "object"
+    assert transcript_json["properties"]["segments"]["type"] == "array"
     ranged = paths["/api/jobs/{job_id}/file"]["get"]["responses"]["206"]["content"]
     assert set(ranged) == {"audio/*"}
 
