@@ -53,4 +53,4 @@ def capped(request: Request[Any, Any, Any], limit: int) -> Request[Any, Any, Any
                 raise too_large()
         return message
 
-    return Request(request.scope, receive)
+    return type(request)(request.scope, receive)
