@@ -16,11 +16,12 @@ it (annotations take their author from it). Without keys configured everyone is 
 """
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.openapi.spec import SecurityScheme
 from litestar.types import Guard
 
 from audiograb.api.errors import ApiCode, ApiError
@@ -28,6 +29,7 @@ from audiograb.api.ratelimit import RateLimiter, retry_after
 
 __all__ = [
     "ANONYMOUS",
+    "KEY_SCHEMES",
     "PUBLIC",
     "QUERY_TOKEN",
     "access_guard",
@@ -43,6 +45,12 @@ QUERY_TOKEN = "query_token"
 
 ANONYMOUS = "anonymous"
 """The identity of every caller when the API has no keys."""
+
+KEY_SCHEMES: Mapping[str, SecurityScheme] = {
+    "ApiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
+    "Bearer": SecurityScheme(type="http", scheme="bearer", description="An API key"),
+}
+"""The two ways of presenting a key, as OpenAPI security schemes (either will do)."""
 
 _BEARER = "bearer "
 _IDENTITY = "api_identity"

@@ -12,9 +12,11 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
-from audiograb.api.access import access_guard
+from audiograb.api.access import KEY_SCHEMES, access_guard
+from audiograb.api.bodies import ApiRequest
 from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
 from audiograb.api.ratelimit import RateLimiter
@@ -55,6 +57,7 @@ _ROUTES = (
     jobs.cancel_job,
     jobs.retry_job,
     jobs.get_job_file,
+    jobs.head_job_file,
     transcripts.submit_transcription,
     transcripts.get_transcript,
     events.job_events,
@@ -123,11 +126,14 @@ def create_app(
         guards=[access_guard(settings.named_api_keys, limiter)],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_bytes,
+        request_class=ApiRequest,
         openapi_config=OpenAPIConfig(
             title="AudioGrab",
             version=meta.service_version(),
             description="Download, convert and follow jobs; see docs/api.md.",
             path="/api/schema",
+            components=Components(security_schemes=dict(KEY_SCHEMES)),
+            security=[{name: []} for name in KEY_SCHEMES] if settings.api_keys else None,
         ),
         state=State({_STATE_KEY: context}),
         on_shutdown=[context.streams.close],

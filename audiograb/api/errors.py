@@ -25,6 +25,7 @@ from audiograb.pipeline.errors import NotAuthorError, NotFoundError
 
 __all__ = [
     "STATUS_OF",
+    "URL_CHECKS",
     "ApiCode",
     "ApiError",
     "ErrorBody",
@@ -33,6 +34,7 @@ __all__ = [
     "code_of",
     "error_responses",
     "exception_handlers",
+    "invalid_body",
     "status_of",
 ]
 
@@ -172,6 +174,19 @@ def code_of(error: AudiograbError) -> str:
     return error.code.value
 
 
+def invalid_body(error: msgspec.ValidationError) -> ValidationException:
+    """The 422 `validation_failed` for a body a handler converted itself and msgspec refused.
+
+    Carries the field msgspec names (`- at `$.priority``) as a detail, as Litestar's own
+    validation does, so the client learns what was wrong and where.
+    """
+    message, _, where = str(error).partition(" - at `$")
+    field = where.rstrip("`").lstrip(".") or "body"
+    return ValidationException(
+        detail=str(error), extra=[{"key": field, "source": "body", "message": message}]
+    )
+
+
 def _on_audiograb_error(_: Request[Any, Any, Any], exc: AudiograbError) -> Response[ErrorBody]:
     return _respond(ErrorInfo(code=code_of(exc), message=exc.message))
 
@@ -212,7 +227,8 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     code = _CODE_FOR_STATUS.get(exc.status_code)
     if code is None:
         code = ErrorCode.INTERNAL if exc.status_code >= 500 else ErrorCode.INVALID_REQUEST
-    return _respond(ErrorInfo(code=code, message=str(exc.detail)), status=exc.status_code)
+    info = ErrorInfo(code=code, message=str(exc.detail))
+    return _respond(info, status=exc.status_code, headers=headers)  # 405 keeps its `Allow`
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -236,6 +252,11 @@ _ANY_ROUTE = (
     HTTPStatus.UNPROCESSABLE_ENTITY,
     HTTPStatus.TOO_MANY_REQUESTS,
 )
+
+
+URL_CHECKS = (HTTPStatus.FORBIDDEN, _ORIGIN_FAILED)
+"""What a route that checks a URL when it is submitted may answer besides: 403 for an address
+the SSRF guard refuses, 502 when the name does not resolve (or the site fails a lookup)."""
 
 
 def error_responses(*statuses: HTTPStatus) -> dict[int, ResponseSpec]:

@@ -3,28 +3,34 @@
 The route never takes a path from the client: it looks the job up by id and serves that job's
 own `output_path`, whole or one byte range (RFC 9110 §14: `bytes=a-b`, `bytes=a-`, `bytes=-n`).
 Several ranges at once, or a malformed header, get the whole file, as the RFC allows; a range
-that starts past the end gets 416. The name offered in `Content-Disposition` comes from the
-media title, cleaned of anything a file system or a header would choke on, with an ASCII
-fallback and the full UTF-8 name as RFC 5987 / 6266 `filename*`.
+that starts past the end gets 416 (so does one whose start is too long a number to be any
+file's size). The name offered in `Content-Disposition` comes from the media title, cleaned of
+anything a file system or a header would choke on, with an ASCII fallback and the full UTF-8
+name as RFC 5987 / 6266 `filename*`.
 """
 
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import anyio
+from litestar import Response
 from litestar.response import Stream
+from litestar.serialization import default_serializer
+from litestar.types import Serializer
 
 from audiograb.api.errors import ApiCode, ApiError
 from audiograb.domain import AudiograbError, ErrorCode, Job, JobState, MediaKind
 
 __all__ = [
     "ByteRange",
+    "HeadersOnly",
     "content_disposition",
     "content_type",
+    "file_head",
     "file_response",
     "parse_range",
 ]
@@ -44,7 +50,10 @@ _TYPES: Mapping[str, str] = {
     ".mkv": "video/x-matroska",
 }
 _VIDEO_TYPES: Mapping[str, str] = {".mp4": "video/mp4", ".webm": "video/webm"}
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+#: Digits beyond any file's size: longer numbers are read as "past the end" (Python refuses to
+#: parse numbers of thousands of digits, which a header can hold).
+_MAX_DIGITS = 19
 _UNSAFE = re.compile(r'[\\/:*?"<>|;=\x00-\x1f\x7f]+')
 _NOT_ASCII_SAFE = re.compile(r"[^A-Za-z0-9 ._()\[\]-]+")
 
@@ -63,15 +72,15 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     match = _RANGE.fullmatch(header.strip())
     if match is None:
         return None  # several ranges, another unit or junk: the whole file is a valid answer
-    first, last = match.groups()
-    if first:
-        start = int(first)
-        stop = min(int(last) + 1, size) if last else size
-        if last and int(last) < start:
+    first, last = (_number(text) for text in match.groups())
+    if first is not None:
+        start = first
+        stop = min(last + 1, size) if last is not None else size
+        if last is not None and last < start:
             return None
-    elif last:
-        start, stop = max(0, size - int(last)), size
-        if int(last) == 0:
+    elif last is not None:
+        start, stop = max(0, size - last), size
+        if last == 0:
             start = size
     else:
         return None
@@ -82,6 +91,14 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             headers={"Content-Range": f"bytes */{size}"},
         )
     return ByteRange(start, stop)
+
+
+def _number(digits: str) -> int | None:
+    """A range bound (None when absent); a bound too long to parse counts as huge."""
+    if not digits:
+        return None
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def content_type(path: Path, media: MediaKind) -> str:
@@ -121,8 +138,18 @@ async def _chunks(path: Path, span: ByteRange) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def file_response(job: Job, range_header: str | None, if_range: str | None) -> Stream:
-    """The response for `GET /api/jobs/{id}/file`: the job's own output file, or an error."""
+class _Answer(NamedTuple):
+    """What a GET of the file sends: the span of `path`, its status and headers."""
+
+    path: Path
+    span: ByteRange
+    status: int
+    headers: dict[str, str]
+    media_type: str
+
+
+async def _answer(job: Job, range_header: str | None, if_range: str | None) -> _Answer:
+    """The job's own output file and how to send it; an error when there is none to send."""
     if job.state is not JobState.COMPLETED:
         raise AudiograbError(
             ErrorCode.INVALID_STATE, f"job {job.id} is {job.state.value}, not completed"
@@ -151,9 +178,42 @@ async def file_response(job: Job, range_header: str | None, if_range: str | None
     }
     if not whole:
         headers["Content-Range"] = f"bytes {span.start}-{span.stop - 1}/{size}"
-    return Stream(
-        _chunks(Path(job.output_path), span),
-        status_code=200 if whole else 206,
+    return _Answer(
+        path=Path(job.output_path),
+        span=span,
+        status=200 if whole else 206,
         headers=headers,
         media_type=content_type(Path(job.output_path), job.request.media),
+    )
+
+
+async def file_response(job: Job, range_header: str | None, if_range: str | None) -> Stream:
+    """The response for `GET /api/jobs/{id}/file`: the job's own output file, or an error."""
+    answer = await _answer(job, range_header, if_range)
+    return Stream(
+        _chunks(answer.path, answer.span),
+        status_code=answer.status,
+        headers=answer.headers,
+        media_type=answer.media_type,
+    )
+
+
+class HeadersOnly(Response[None]):
+    """A response of a GET's status and headers with no body, whatever its media type (HEAD).
+
+    Litestar cannot render "no content" as `audio/mpeg`, so this one renders nothing at all.
+    """
+
+    def render(
+        self, content: Any, media_type: str, enc_hook: Serializer = default_serializer
+    ) -> bytes:
+        """No body."""
+        return b""
+
+
+async def file_head(job: Job, range_header: str | None, if_range: str | None) -> HeadersOnly:
+    """The response for `HEAD /api/jobs/{id}/file`: the GET's status and headers, no body."""
+    answer = await _answer(job, range_header, if_range)
+    return HeadersOnly(
+        None, status_code=answer.status, headers=answer.headers, media_type=answer.media_type
     )

@@ -44,7 +44,10 @@ PLANNER_MAILBOX = 16
 
 
 def parse_time(text: str) -> float:
-    """Unix time of an ISO 8601 time naming its offset (`Z`, `+08:00`); else `invalid_request`."""
+    """Unix time of an ISO 8601 time naming its offset (`Z`, `+08:00`); else `invalid_request`.
+
+    The instant must also be a date in UTC (years 1 to 9999): schedules show it as one.
+    """
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
@@ -54,6 +57,12 @@ def parse_time(text: str) -> float:
             ErrorCode.INVALID_REQUEST,
             f"{text!r} has no time zone: add `Z` (UTC) or an offset such as `+08:00`",
         )
+    try:  # an offset can push a time at either end of the calendar out of it
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST, f"{text!r} falls outside the years 1 to 9999 in UTC"
+        ) from None
     return moment.timestamp()
 
 

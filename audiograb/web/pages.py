@@ -14,10 +14,11 @@ __all__ = ["web_routes"]
 #: spelled out here because edges do not import each other.
 _PUBLIC = {"public": True}
 
+#: Content types (Litestar adds `; charset=utf-8` to `text/` types by itself).
 _FILES = {
-    "live.js": "text/javascript; charset=utf-8",
-    "resampler-worklet.js": "text/javascript; charset=utf-8",
-    "live.css": "text/css; charset=utf-8",
+    "live.js": "text/javascript",
+    "resampler-worklet.js": "text/javascript",
+    "live.css": "text/css",
 }
 _HEADERS = {
     "Cache-Control": "no-cache",
@@ -37,7 +38,7 @@ def _asset(name: str) -> bytes:
 @get("/live", opt=_PUBLIC, include_in_schema=False, sync_to_thread=False)
 def live_page() -> Response[bytes]:
     """The live transcription page."""
-    return Response(_asset("live.html"), media_type="text/html; charset=utf-8", headers=_HEADERS)
+    return Response(_asset("live.html"), media_type="text/html", headers=_HEADERS)
 
 
 @get("/live/{name:str}", opt=_PUBLIC, include_in_schema=False, sync_to_thread=False)

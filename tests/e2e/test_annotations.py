@@ -133,6 +133,8 @@ async def test_two_clients_on_the_websocket_see_each_others_changes(
         }
         await bob.send("{not json")
         assert (await receive(bob))["code"] == "invalid_message"
+        await bob.send('{"type": "delete", "id": "x", "extra": ' + "[" * 200_000)
+        assert (await receive(bob))["code"] == "invalid_message"  # nested too deep: no crash
 
         await alice.send(json.dumps({"type": "update", "id": note_id, "text": "hello all"}))
         updated = await receive(bob)

@@ -76,6 +76,24 @@ async def test_download_followed_over_sse_then_fetched_whole_and_by_range(
         assert whole.headers["content-disposition"].startswith("attachment; filename=")
         assert "filename*=UTF-8''" in whole.headers["content-disposition"]
         assert whole.content == on_disk
+        described = (
+            "content-length",
+            "content-type",
+            "etag",
+            "accept-ranges",
+            "content-disposition",
+        )
+        for path in (shown["file_url"], f"/api/download/{job['id']}/file"):
+            headed = await http.head(path)
+            assert headed.status_code == 200, path
+            assert headed.content == b""
+            assert [headed.headers[name] for name in described] == [
+                whole.headers[name] for name in described
+            ]
+        headed_part = await http.head(shown["file_url"], headers={"Range": "bytes=100-1099"})
+        assert headed_part.status_code == 206
+        assert headed_part.headers["content-length"] == "1000"
+        assert headed_part.headers["content-range"] == f"bytes 100-1099/{len(on_disk)}"
 
         part = await http.get(shown["file_url"], headers={"Range": "bytes=100-1099"})
         assert part.status_code == 206

@@ -177,6 +177,20 @@ async def test_mistakes_get_error_codes_and_the_session_goes_on(
         assert (await start(socket))["type"] == "ready"
 
 
+async def test_json_nested_too_deep_is_a_mistake_not_a_crash(api: RunningApi) -> None:
+    deep = '{"type": "start", "extra": ' + "[" * 200_000
+    async with connect(ws_url(api)) as socket:
+        await socket.send(deep)
+        error = await receive(socket)
+        assert (error["code"], error["fatal"]) == ("invalid_message", False)
+        assert (await start(socket))["type"] == "ready"
+        await socket.send(deep)
+        error, _ = await until(socket, "error")
+        assert (error["code"], error["fatal"]) == ("invalid_message", False)
+        await socket.send(json.dumps({"type": "stop"}))
+        assert (await until(socket, "done"))[0]["text"] == ""
+
+
 async def test_an_api_key_is_needed_in_the_query_or_the_start_message(api: RunningApi) -> None:
     for url in [ws_url(api, token=None), ws_url(api, token="wrong")]:
         async with connect(url) as socket:

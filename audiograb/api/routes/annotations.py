@@ -88,7 +88,7 @@ def _threads(found: list[Annotation]) -> list[ThreadView]:
     status_code=201,
     tags=["annotations"],
     summary="Annotate a transcript",
-    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def create_annotation(
     job_id: FromPath[str], data: JSONBody[AnnotationBody], api: Api, request: Request[Any, Any, Any]
@@ -143,7 +143,7 @@ async def get_annotation(
     "/api/jobs/{job_id:str}/annotations/{annotation_id:str}",
     tags=["annotations"],
     summary="Change an annotation",
-    responses=error_responses(_S.NOT_FOUND, _S.FORBIDDEN),
+    responses=error_responses(_S.NOT_FOUND, _S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def update_annotation(
     job_id: FromPath[str],
@@ -256,7 +256,7 @@ async def _receive(
         try:
             message = _decoder.decode(event.get("text") or event.get("bytes") or b"")
             await _apply(message, job_id, author, annotations)
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:  # the latter: nested too deep
             await send(Error(code="invalid_message", message=str(error)))
         except AudiograbError as error:
             await send(Error(code=code_of(error), message=error.message))

@@ -6,11 +6,13 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
+from audiograb.api.forms import form_options, read_form
+from audiograb.api.openapi import documented, upload_body
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import Priority, WebhookUrl
 from audiograb.domain import (
     DEFAULT_PRIORITY,
@@ -114,7 +116,7 @@ def _created(result: BatchResult) -> Response[BatchView]:
     status_code=201,
     tags=["batches"],
     summary="Submit a batch of URLs",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def submit_batch(data: JSONBody[BatchBody], api: Api) -> Response[BatchView]:
     """Queue one job per URL; URLs that cannot be queued come back in `rejected` with their
@@ -129,14 +131,19 @@ async def submit_batch(data: JSONBody[BatchBody], api: Api) -> Response[BatchVie
     status_code=201,
     tags=["batches"],
     summary="Submit a batch as a text file",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
     request_max_body_size=MAX_LIST_BYTES + 65_536,
+    operation_class=documented(
+        body=upload_body(
+            BatchOptions, "The URL list: one URL a line; blank lines and `#` comments are skipped"
+        )
+    ),
 )
 async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[BatchView]:
     """`multipart/form-data` with a `file` field: one URL a line, blank lines and lines that
     start with `#` ignored; the other fields as in `POST /api/batches`. Invalid lines come back
     in `rejected` with their line number."""
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise AudiograbError(ErrorCode.INVALID_REQUEST, "send the URL list as a `file` field")
@@ -152,11 +159,7 @@ async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[Ba
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise AudiograbError(ErrorCode.INVALID_REQUEST, "the URL list is not UTF-8 text") from None
-    fields = {key: value for key, value in form.items() if key != "file"}
-    try:
-        options = msgspec.convert(fields, BatchOptions, strict=False)
-    except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error)) from None
+    options = form_options(form, BatchOptions)
     result = await api.ag.batches.submit(
         parse_lines(text), options.template(), webhook_url=options.webhook_url
     )
@@ -167,7 +170,7 @@ async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[Ba
 async def list_batches(
     api: Api,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[BatchView]:
     """Batches, newest first, with their counters."""
     batches = await api.ag.batches.recent(limit=limit, offset=offset)

@@ -10,6 +10,7 @@ Reconnecting to a finished job with nothing left to send gets 204, which stops `
 from reconnecting for ever.
 """
 
+import re
 from collections.abc import AsyncGenerator, Iterable
 from http import HTTPStatus
 from typing import Annotated
@@ -27,6 +28,7 @@ from audiograb.domain import AudiograbError, ErrorCode
 __all__ = ["all_events", "job_events"]
 
 _MAX_ID = 2**63 - 1
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
 _STREAM = ResponseSpec(
     str,
     description="A text/event-stream of job events (see docs/api.md); 204 when nothing is left",
@@ -55,7 +57,7 @@ def _resume_point(last_event_id: str | None, after: str | None) -> int:
     raw = last_event_id if last_event_id not in (None, "") else after
     if raw in (None, ""):
         return 0
-    if not raw.isdigit() or int(raw) > _MAX_ID:
+    if _EVENT_ID.fullmatch(raw) is None or int(raw) > _MAX_ID:
         raise AudiograbError(
             ErrorCode.INVALID_REQUEST, f"an event id is a non-negative integer, not {raw!r}"
         )

@@ -3,24 +3,36 @@
 from http import HTTPStatus
 from typing import Annotated
 
-from litestar import Response, delete, get, post
+from litestar import Response, delete, get, head, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
-from audiograb.api.files import file_response
+from audiograb.api.errors import URL_CHECKS, error_responses
+from audiograb.api.files import file_head, file_response
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody, JobPage, JobView, job_view
 from audiograb.domain import JobState
 
-__all__ = ["cancel_job", "get_job", "get_job_file", "list_jobs", "retry_job", "submit_download"]
+__all__ = [
+    "cancel_job",
+    "get_job",
+    "get_job_file",
+    "head_job_file",
+    "list_jobs",
+    "retry_job",
+    "submit_download",
+]
 
 #: The largest page `GET /api/jobs` returns.
 MAX_PAGE = 200
 
 _S = HTTPStatus
 _FILE_TYPE = "audio/*"
+_FILE_PATHS = ["/api/jobs/{job_id:str}/file", "/api/download/{job_id:str}/file"]
+RangeHeader = Annotated[str | None, HeaderParameter(name="Range", required=False)]
+IfRange = Annotated[str | None, HeaderParameter(name="If-Range", required=False)]
 
 
 @post(
@@ -28,7 +40,7 @@ _FILE_TYPE = "audio/*"
     status_code=201,
     tags=["jobs"],
     summary="Submit a download",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def submit_download(data: JSONBody[DownloadBody], api: Api) -> Response[JobView]:
     """Queue a download; answers at once with the queued job (follow it on `events_url`).
@@ -53,7 +65,7 @@ async def list_jobs(
         QueryParameter(name="state", description="Only jobs in these states (repeatable)"),
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, description="Jobs to skip")] = 0,
+    offset: Offset = 0,
 ) -> JobPage:
     """Jobs, newest first, optionally filtered by state, one page at a time."""
     jobs = await api.ag.list(states=states, limit=limit, offset=offset)
@@ -99,7 +111,7 @@ async def retry_job(job_id: FromPath[str], api: Api) -> JobView:
 
 
 @get(
-    ["/api/jobs/{job_id:str}/file", "/api/download/{job_id:str}/file"],
+    _FILE_PATHS,
     tags=["jobs"],
     summary="Download a job's file",
     responses={
@@ -109,6 +121,7 @@ async def retry_job(job_id: FromPath[str], api: Api) -> JobView:
         206: ResponseSpec(
             bytes,
             description="The requested byte range",
+            media_type=_FILE_TYPE,
             generate_examples=False,
         ),
         **error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUESTED_RANGE_NOT_SATISFIABLE),
@@ -117,11 +130,28 @@ async def retry_job(job_id: FromPath[str], api: Api) -> JobView:
 async def get_job_file(
     job_id: FromPath[str],
     api: Api,
-    range_header: Annotated[str | None, HeaderParameter(name="Range", required=False)] = None,
-    if_range: Annotated[str | None, HeaderParameter(name="If-Range", required=False)] = None,
+    range_header: RangeHeader = None,
+    if_range: IfRange = None,
 ) -> Stream:
     """The finished file of a completed job, whole or one byte range (`Range: bytes=a-b`).
 
     Only ever the job's own output file; the name offered comes from the media title.
     """
     return await file_response(await api.job(job_id), range_header, if_range)
+
+
+@head(
+    _FILE_PATHS,
+    tags=["jobs"],
+    summary="A job's file: headers only",
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUESTED_RANGE_NOT_SATISFIABLE),
+)
+async def head_job_file(
+    job_id: FromPath[str],
+    api: Api,
+    range_header: RangeHeader = None,
+    if_range: IfRange = None,
+) -> Response[None]:
+    """What `GET` of the file would answer (status, size, type, name, `ETag`), without the bytes:
+    how download managers learn a file's size and that it takes ranges."""
+    return await file_head(await api.job(job_id), range_header, if_range)

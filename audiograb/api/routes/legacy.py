@@ -11,7 +11,7 @@ from litestar import delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
 from audiograb.api.schemas import DownloadBody, LegacyJob, legacy_job
 
 __all__ = ["legacy_cancel", "legacy_status", "legacy_submit"]
@@ -25,7 +25,7 @@ _TAGS = ["legacy"]
     status_code=200,
     tags=_TAGS,
     summary="Submit a download (original API)",
-    responses=error_responses(_S.FORBIDDEN, _S.REQUEST_ENTITY_TOO_LARGE),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def legacy_submit(data: JSONBody[DownloadBody], api: Api) -> LegacyJob:
     """Alias of `POST /api/downloads` in the original tool's shape."""

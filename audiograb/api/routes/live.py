@@ -234,7 +234,7 @@ async def _receive(socket: WebSocket[Any, Any, Any]) -> Start | Stop | bytes | _
     try:
         message: Start | Stop = _DECODER.decode(text if isinstance(text, str) else "")
         return message
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # the latter: JSON nested too deep
         return _Malformed(code=LiveCode.INVALID_MESSAGE, message=f"not a valid message: {exc}")
 
 

@@ -23,7 +23,13 @@ def service_version() -> str:
         return "unknown"
 
 
-@get("/api/health", opt={PUBLIC: True}, tags=["service"], summary="Liveness")
+@get(
+    "/api/health",
+    opt={PUBLIC: True},
+    security=[{}],  # no key needed, whatever the rest of the API asks
+    tags=["service"],
+    summary="Liveness",
+)
 async def health() -> Health:
     """The process is up and serving. Never needs an API key and is never rate limited."""
     return Health(status="ok", version=service_version())
@@ -55,7 +61,7 @@ async def platforms(api: Api) -> list[Platform]:
     "/metrics",
     tags=["service"],
     summary="Prometheus metrics",
-    media_type="text/plain; version=0.0.4; charset=utf-8",
+    media_type="text/plain; version=0.0.4",  # Litestar adds the charset to text/ types
     responses=error_responses(),
 )
 async def metrics(api: Api) -> bytes:

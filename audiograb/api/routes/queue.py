@@ -53,7 +53,7 @@ async def show_queue(api: Api) -> QueueView:
     "/api/queue/{job_id:str}",
     tags=["queue"],
     summary="Change a waiting job's priority",
-    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def change_priority(job_id: FromPath[str], data: JSONBody[PriorityBody], api: Api) -> JobView:
     """Move a waiting job up or down (it keeps its arrival order among equals); 409 once it runs

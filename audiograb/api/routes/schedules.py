@@ -9,7 +9,8 @@ from litestar import Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody
 from audiograb.store import Schedule, ScheduleState
 
@@ -80,7 +81,7 @@ def schedule_view(schedule: Schedule) -> ScheduleView:
         request=DownloadBody.of(request),
         platform=schedule.platform,
         run_at=when,
-        run_at_utc=dt.datetime.fromtimestamp(when, dt.UTC).isoformat() if when else None,
+        run_at_utc=None if when is None else dt.datetime.fromtimestamp(when, dt.UTC).isoformat(),
         cron=schedule.cron,
         timezone=schedule.timezone,
         runs=schedule.runs,
@@ -94,7 +95,7 @@ def schedule_view(schedule: Schedule) -> ScheduleView:
     status_code=201,
     tags=["schedules"],
     summary="Schedule a download",
-    responses=error_responses(_S.FORBIDDEN),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def create_schedule(data: JSONBody[ScheduleBody], api: Api) -> Response[ScheduleView]:
     """Start a download at `at` (ISO 8601 with a time zone; stored in UTC), and/or by `cron`.
@@ -118,7 +119,7 @@ async def list_schedules(
         list[ScheduleState] | None, QueryParameter(name="state", description="Repeatable")
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ScheduleView]:
     """Schedules by next run, optionally only in some states."""
     found = await api.ag.schedules.recent(states=tuple(states or ()), limit=limit, offset=offset)
@@ -140,7 +141,7 @@ async def get_schedule(schedule_id: FromPath[str], api: Api) -> ScheduleView:
     "/api/schedules/{schedule_id:str}",
     tags=["schedules"],
     summary="Move a schedule",
-    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def move_schedule(
     schedule_id: FromPath[str], data: JSONBody[MoveBody], api: Api

@@ -7,11 +7,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, QueryParameter
 
+from audiograb.api.bodies import capped
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses, invalid_body
+from audiograb.api.forms import form_options, read_form
+from audiograb.api.openapi import documented, json_body, schema_of, upload_body
 from audiograb.api.schemas import JobView, TranscriptionBody, TranscriptionOptions, job_view
 from audiograb.domain import (
     AudiograbError,
@@ -19,6 +22,7 @@ from audiograb.domain import (
     Job,
     JobRequest,
     JobState,
+    Transcript,
     TranscriptFormat,
     render,
 )
@@ -28,10 +32,13 @@ __all__ = ["get_transcript", "submit_transcription"]
 _S = HTTPStatus
 #: Bytes read from an upload at a time while it is copied into the job's folder.
 CHUNK = 1 << 20
+#: Bytes an upload's form may hold besides the file: its option fields and part headers.
+FORM_OVERHEAD = 64 * 1024
+#: Content types by format (Litestar adds `; charset=utf-8` to `text/` types by itself).
 MEDIA_TYPES = {
-    TranscriptFormat.TXT: "text/plain; charset=utf-8",
+    TranscriptFormat.TXT: "text/plain",
     TranscriptFormat.SRT: "application/x-subrip; charset=utf-8",
-    TranscriptFormat.VTT: "text/vtt; charset=utf-8",
+    TranscriptFormat.VTT: "text/vtt",
     TranscriptFormat.JSON: "application/json",
 }
 
@@ -41,8 +48,14 @@ MEDIA_TYPES = {
     status_code=201,
     tags=["transcripts"],
     summary="Transcribe a URL, a job's file or an upload",
-    responses=error_responses(_S.FORBIDDEN, _S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
-    request_max_body_size=None,  # uploads are counted as they are copied, against the setting
+    responses=error_responses(*URL_CHECKS, _S.NOT_FOUND, _S.CONFLICT, _S.REQUEST_ENTITY_TOO_LARGE),
+    request_max_body_size=None,  # the limit depends on the body and the settings: see `capped`
+    operation_class=documented(
+        body={
+            **json_body(TranscriptionBody),
+            **upload_body(TranscriptionOptions, "The audio or video to transcribe"),
+        }
+    ),
 )
 async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Response[JobView]:
     """Queue a transcript-only job.
@@ -51,10 +64,11 @@ async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Res
     `beam_size`, `vad_filter`, `word_timestamps`, `prompt`, `model`). Or `multipart/form-data`
     with a `file` field and the same options as fields; uploads over the server's limit get 413.
     """
+    settings = api.settings
     if request.content_type[0] == "multipart/form-data":
-        job = await _from_upload(request, api)
+        job = await _from_upload(capped(request, settings.max_upload_bytes + FORM_OVERHEAD), api)
     else:
-        body = await _json_body(request, api.settings.max_request_bytes)
+        body = await _json_body(capped(request, settings.max_request_bytes))
         job = await _from_body(body, api)
     return Response(job_view(job), status_code=201, headers={"Location": f"/api/jobs/{job.id}"})
 
@@ -63,7 +77,17 @@ async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Res
     "/api/jobs/{job_id:str}/transcript",
     tags=["transcripts"],
     summary="A job's transcript",
+    media_type="text/plain",
     responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    operation_class=documented(
+        also_answers={
+            200: {
+                "application/x-subrip": Schema(type=OpenAPIType.STRING),
+                "text/vtt": Schema(type=OpenAPIType.STRING),
+                "application/json": schema_of(Transcript),
+            }
+        }
+    ),
 )
 async def get_transcript(
     job_id: FromPath[str],
@@ -97,28 +121,21 @@ async def _from_body(body: TranscriptionBody, api: Api) -> Job:
     return await api.ag.submit_existing(source, _request(body, source.request.url))
 
 
-async def _json_body(request: Request[Any, Any, Any], limit: int) -> TranscriptionBody:
-    raw = await request.body()
-    if len(raw) > limit:
-        raise AudiograbError(ErrorCode.TOO_LARGE, f"request bodies are limited to {limit} bytes")
+async def _json_body(request: Request[Any, Any, Any]) -> TranscriptionBody:
     try:
-        return msgspec.json.decode(raw, type=TranscriptionBody)
+        return msgspec.json.decode(await request.body(), type=TranscriptionBody)
     except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error)) from None
+        raise invalid_body(error) from None
     except msgspec.DecodeError as error:
         raise AudiograbError(ErrorCode.INVALID_REQUEST, f"malformed JSON: {error}") from None
 
 
 async def _from_upload(request: Request[Any, Any, Any], api: Api) -> Job:
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise AudiograbError(ErrorCode.INVALID_REQUEST, "send the audio as a `file` field")
-    fields = {key: value for key, value in form.items() if key != "file"}
-    try:
-        options = msgspec.convert(fields, TranscriptionOptions, strict=False)
-    except msgspec.ValidationError as error:
-        raise ValidationException(detail=str(error)) from None
+    options = form_options(form, TranscriptionOptions)
     try:
         return await api.ag.submit_upload(
             _chunks(upload),

@@ -8,7 +8,8 @@ from litestar import Response, get, post
 from litestar.params import JSONBody, QueryParameter
 
 from audiograb.api.context import Api
-from audiograb.api.errors import error_responses
+from audiograb.api.errors import URL_CHECKS, error_responses
+from audiograb.api.paging import Offset
 from audiograb.api.schemas import WebhookUrl
 from audiograb.store import Attempt, Endpoint, Message, MessageStatus
 
@@ -91,7 +92,7 @@ async def list_endpoints(api: Api) -> list[Endpoint]:
     status_code=201,
     tags=["webhooks"],
     summary="Register a webhook endpoint",
-    responses=error_responses(_S.FORBIDDEN),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def register_endpoint(data: JSONBody[EndpointBody], api: Api) -> Response[Endpoint]:
     """The endpoint for a URL, made with a fresh secret if new (idempotent); 403 for a URL the
@@ -111,7 +112,7 @@ async def list_deliveries(
     batch_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
     status: Annotated[MessageStatus | None, QueryParameter()] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeliveryView]:
     """Messages, newest first, with each try's status code, error and duration."""
     found = await api.ag.webhooks.deliveries(
@@ -125,7 +126,7 @@ async def list_deliveries(
     status_code=202,
     tags=["webhooks"],
     summary="Send a test webhook",
-    responses=error_responses(_S.FORBIDDEN),
+    responses=error_responses(*URL_CHECKS, _S.REQUEST_ENTITY_TOO_LARGE),
 )
 async def send_test(data: JSONBody[TestBody], api: Api) -> Response[list[DeliveryView]]:
     """Queue a `webhook.test` message; follow it in the delivery log."""

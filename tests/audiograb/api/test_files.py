@@ -24,13 +24,19 @@ from audiograb.domain import MediaKind
         ("items=0-1", None),
         ("bytes=-", None),
         ("junk", None),
+        ("bytes=0-" + "9" * 5000, ByteRange(0, 1000)),  # past Python's int parsing limit
+        ("bytes=-" + "9" * 5000, ByteRange(0, 1000)),
+        ("bytes=" + "0" * 5000 + "1-2", ByteRange(1, 3)),
+        ("bytes=\u0661-2", None),  # only ASCII digits are digits here
     ],
 )
 def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
     assert parse_range(header, 1000) == expected
 
 
-@pytest.mark.parametrize("header", ["bytes=1000-", "bytes=5000-6000", "bytes=-0"])
+@pytest.mark.parametrize(
+    "header", ["bytes=1000-", "bytes=5000-6000", "bytes=-0", "bytes=" + "9" * 5000 + "-"]
+)
 def test_unsatisfiable_range_is_416_with_the_size(header: str) -> None:
     with pytest.raises(ApiError) as caught:
         parse_range(header, 1000)

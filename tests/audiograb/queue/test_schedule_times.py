@@ -16,7 +16,16 @@ def test_offsets_convert_to_the_same_instant() -> None:
     assert utc == dt.datetime(2030, 1, 1, 10, tzinfo=dt.UTC).timestamp()
 
 
-@pytest.mark.parametrize("text", ["2030-01-01T10:00:00", "tomorrow", "2030-13-01T00:00Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2030-01-01T10:00:00",
+        "tomorrow",
+        "2030-13-01T00:00Z",
+        "9999-12-31T23:59:59-23:59",  # year 10000 in UTC
+        "0001-01-01T00:00:00+14:00",  # year 0 in UTC
+    ],
+)
 def test_times_without_a_zone_or_malformed_are_refused(text: str) -> None:
     with pytest.raises(AudiograbError) as refused:
         parse_time(text)

@@ -1,0 +1,40 @@
+"""Reading `multipart/form-data` bodies: the form, and the options its text fields carry.
+
+Litestar decodes each text field in the charset its part names (UTF-8 unless it says otherwise)
+and lets a decoding failure escape, so a field of stray bytes or an unknown charset would be a
+500; here it is 400 `invalid_request`. Options come from the text fields through msgspec, leniently
+(`"7"` is 7); what does not fit is 422 `validation_failed` naming the field, as for JSON bodies.
+"""
+
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+from litestar.datastructures import FormMultiDict
+
+from audiograb.api.errors import invalid_body
+from audiograb.domain import AudiograbError, ErrorCode
+
+__all__ = ["form_options", "read_form"]
+
+T = TypeVar("T")
+
+
+async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
+    """The request's form; `invalid_request` when a text field is not text."""
+    try:
+        return await request.form()
+    except (UnicodeDecodeError, LookupError):
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST,
+            "a form field is not text in the charset it names (UTF-8 unless it says otherwise)",
+        ) from None
+
+
+def form_options(form: FormMultiDict, options: type[T], *, file_field: str = "file") -> T:
+    """The form's fields other than `file_field` as `options`; 422 when they do not fit."""
+    fields = {key: value for key, value in form.items() if key != file_field}
+    try:
+        return msgspec.convert(fields, options, strict=False)
+    except msgspec.ValidationError as error:
+        raise invalid_body(error) from None
