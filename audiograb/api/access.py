@@ -32,6 +32,7 @@ __all__ = [
     "KEY_SCHEMES",
     "PUBLIC",
     "QUERY_TOKEN",
+    "Doorkeeper",
     "access_guard",
     "identity_of",
     "matching_key",
@@ -85,23 +86,29 @@ def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return str(connection.state.get(_IDENTITY, ANONYMOUS))
 
 
-def access_guard(api_keys: Sequence[tuple[str, str]], limiter: RateLimiter) -> Guard:
-    """A guard that rate limits every non-public route and, with keys configured, needs one.
+class Doorkeeper:
+    """The API keys and the per-client rate limit, for the guard and for routes that must
+    check a key themselves (the live WebSocket takes it in its first message).
 
     `api_keys` are `(identity, key)` pairs (`Settings.named_api_keys`).
     """
-    keys = tuple(key.encode() for _, key in api_keys)
-    identities = tuple(identity for identity, _ in api_keys)
 
-    def guard(
-        connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
-    ) -> None:
-        if route_handler.opt.get(PUBLIC):
-            return
-        presented = presented_key(connection, query=bool(route_handler.opt.get(QUERY_TOKEN)))
+    def __init__(self, api_keys: Sequence[tuple[str, str]], limiter: RateLimiter) -> None:
+        self._keys = tuple(key.encode() for _, key in api_keys)
+        self._identities = tuple(identity for identity, _ in api_keys)
+        self._limiter = limiter
+
+    def admit(self, connection: ASGIConnection[Any, Any, Any, Any], presented: str | None) -> str:
+        """The identity of a client that `presented` this key (None: no key).
+
+        Raises ApiError `rate_limited` (with Retry-After) when the client, known by its valid
+        key or else by its address, is over the limit, and `unauthorized` when keys are
+        configured and `presented` is none of them.
+        """
+        keys = self._keys
         index = matching_key(presented, keys) if presented is not None and keys else None
         client = f"key:{index}" if index is not None else f"addr:{_address(connection)}"
-        wait = limiter.acquire(client)
+        wait = self._limiter.acquire(client)
         if wait is not None:
             raise ApiError(
                 ApiCode.RATE_LIMITED,
@@ -115,7 +122,19 @@ def access_guard(api_keys: Sequence[tuple[str, str]], limiter: RateLimiter) -> G
                 f"{message} (Authorization: Bearer KEY or X-API-Key: KEY)",
                 headers={"WWW-Authenticate": 'Bearer realm="audiograb"'},
             )
-        connection.state[_IDENTITY] = identities[index] if index is not None else ANONYMOUS
+        return self._identities[index] if index is not None else ANONYMOUS
+
+
+def access_guard(doorkeeper: Doorkeeper) -> Guard:
+    """A guard that rate limits every non-public route and, with keys configured, needs one."""
+
+    def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
+    ) -> None:
+        if route_handler.opt.get(PUBLIC):
+            return
+        presented = presented_key(connection, query=bool(route_handler.opt.get(QUERY_TOKEN)))
+        connection.state[_IDENTITY] = doorkeeper.admit(connection, presented)
 
     return guard
 

@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
-from audiograb.api.access import KEY_SCHEMES, access_guard
+from audiograb.api.access import KEY_SCHEMES, Doorkeeper, access_guard
 from audiograb.api.bodies import ApiRequest
 from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
@@ -107,14 +107,15 @@ def create_app(
     the same guard (the web pages, which `serve` composes in: edges never import each other).
     """
     settings = settings or ag.settings
+    doorkeeper = Doorkeeper(settings.named_api_keys, RateLimiter(settings.rate_limit_per_minute))
     context = ApiContext(
         ag=ag,
         settings=settings,
+        doorkeeper=doorkeeper,
         streams=StreamCloser(),
         keepalive=keepalive,
         probes=dict(probes or {}),
     )
-    limiter = RateLimiter(settings.rate_limit_per_minute)
 
     def provide_context() -> ApiContext:
         return context
@@ -123,7 +124,7 @@ def create_app(
         route_handlers=[*_ROUTES, *extra_routes],
         middleware=[request_id_middleware],
         dependencies={"api": Provide(provide_context, sync_to_thread=False, use_cache=True)},
-        guards=[access_guard(settings.named_api_keys, limiter)],
+        guards=[access_guard(doorkeeper)],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_bytes,
         request_class=ApiRequest,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from litestar.di import NamedDependency
 
+from audiograb.api.access import Doorkeeper
 from audiograb.api.readiness import Probe
 from audiograb.api.sse import StreamCloser
 from audiograb.config import Settings
@@ -23,10 +24,11 @@ _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @dataclass(frozen=True)
 class ApiContext:
-    """The facade plus the app's settings, stream closer and readiness probes."""
+    """The facade plus the app's settings, doorkeeper, stream closer and readiness probes."""
 
     ag: Audiograb
     settings: Settings
+    doorkeeper: Doorkeeper
     streams: StreamCloser
     keepalive: float
     """Seconds of silence before an event stream sends a keepalive comment."""

@@ -204,6 +204,21 @@ async def test_an_api_key_is_needed_in_the_query_or_the_start_message(api: Runni
         assert (await start(socket, token=API_KEY))["type"] == "ready"
 
 
+async def test_guessing_keys_is_rate_limited_like_every_route(keyed: Settings) -> None:
+    limited = msgspec.structs.replace(keyed, rate_limit_per_minute=2)
+    async with running_api(limited) as api:
+        codes = []
+        for _ in range(3):
+            async with connect(ws_url(api, token="guess")) as socket:
+                error = await start(socket)
+                codes.append(error["code"])
+                with pytest.raises(ConnectionClosed) as closed:
+                    await receive(socket)
+        assert codes == ["unauthorized", "unauthorized", "rate_limited"]
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013
+
+
 async def test_past_capacity_a_session_is_busy_and_a_vanished_client_frees_its_slot(
     api: RunningApi, speech_pcm: bytes
 ) -> None:

@@ -14,7 +14,7 @@ the key itself, once `start` has arrived.
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import anyio
@@ -23,8 +23,9 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.status_codes import WS_1000_NORMAL_CLOSURE, WS_1008_POLICY_VIOLATION
 
-from audiograb.api.access import PUBLIC, matching_key, presented_key
+from audiograb.api.access import PUBLIC, Doorkeeper, presented_key
 from audiograb.api.context import Api
+from audiograb.api.errors import ApiCode, ApiError
 from audiograb.api.schemas import Language, ModelName
 from audiograb.domain import AudiograbError, ErrorCode
 from audiograb.pipeline.live import (
@@ -98,6 +99,7 @@ _DECODER = msgspec.json.Decoder(ClientMessage)
 _ENCODER = msgspec.json.Encoder()
 _CLOSE_CODE = {
     LiveCode.UNAUTHORIZED: WS_1008_POLICY_VIOLATION,
+    LiveCode.RATE_LIMITED: WS_1013_TRY_AGAIN_LATER,
     LiveCode.BUSY: WS_1013_TRY_AGAIN_LATER,
     LiveCode.OVERLOADED: WS_1013_TRY_AGAIN_LATER,
     LiveCode.TIMEOUT: WS_1008_POLICY_VIOLATION,
@@ -159,7 +161,7 @@ async def _serve(channel: _Channel, api: Api) -> None:
             start = await _wait_for_start(channel)
     except TimeoutError:
         raise LiveError(LiveCode.TIMEOUT, "no start message in time", fatal=True) from None
-    _authorise(channel.socket, start, api.settings.named_api_keys)
+    _authorise(channel.socket, start, api.doorkeeper)
     async with api.ag.live_session(
         language=start.language, model=start.model, prompt=start.prompt
     ) as session:
@@ -182,17 +184,15 @@ async def _wait_for_start(channel: _Channel) -> Start:
         await _complain(channel, LiveCode.INVALID_MESSAGE, reason)
 
 
-def _authorise(
-    socket: WebSocket[Any, Any, Any], start: Start, api_keys: Sequence[tuple[str, str]]
-) -> None:
-    """With keys configured, the upgrade request or `start.token` must carry one of them."""
-    if not api_keys:
-        return
-    key = presented_key(socket, query=True) or start.token
-    if key is None:
-        raise LiveError(LiveCode.UNAUTHORIZED, "an API key is required", fatal=True)
-    if matching_key(key, [secret.encode() for _, secret in api_keys]) is None:
-        raise LiveError(LiveCode.UNAUTHORIZED, "a valid API key is required", fatal=True)
+def _authorise(socket: WebSocket[Any, Any, Any], start: Start, doorkeeper: Doorkeeper) -> None:
+    """The key from the upgrade request or `start.token`, through the same key check and rate
+    limit as every other route (so keys cannot be guessed here any faster)."""
+    try:
+        doorkeeper.admit(socket, presented_key(socket, query=True) or start.token)
+    except ApiError as refused:
+        limited = refused.code == ApiCode.RATE_LIMITED
+        code = LiveCode.RATE_LIMITED if limited else LiveCode.UNAUTHORIZED
+        raise LiveError(code, refused.message, fatal=True) from None
 
 
 async def _receive_audio(channel: _Channel, session: LiveSession) -> None:

@@ -49,6 +49,7 @@ class LiveCode(StrEnum):
     INVALID_FRAME = "invalid_frame"
     BUSY = "busy"
     UNAUTHORIZED = "unauthorized"
+    RATE_LIMITED = "rate_limited"
     OVERLOADED = "overloaded"
     POLISH_FAILED = "polish_failed"
     TIMEOUT = "timeout"
