@@ -15,15 +15,17 @@ a server shutting down gets its long-lived connections to finish.
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Iterator
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 import anyio
+import msgspec
 from anyio import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from litestar.response.base import ASGIResponse
 from litestar.types import HTTPResponseBodyEvent, Receive, Send
 
-from audiograb.domain import JobEvent, encode_event
+from audiograb.domain import JobCompleted, JobEvent, encode_event
 
 __all__ = ["EventStreamResponse", "StreamCloser", "sse_frame"]
 
@@ -39,7 +41,13 @@ _RETRY = b"retry: 3000\n\n"
 
 
 def sse_frame(event_id: int, event: JobEvent) -> bytes:
-    """One SSE frame for `event`, with `event_id` as its `id:` line."""
+    """One SSE frame for `event`, with `event_id` as its `id:` line.
+
+    A finished job's `output_path` goes out as the file's name alone: the server's folders
+    stay on the server, as in every other answer (the file itself is at the job's file URL).
+    """
+    if isinstance(event, JobCompleted):
+        event = msgspec.structs.replace(event, output_path=PurePath(event.output_path).name)
     tag = type(event).__struct_config__.tag
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, str(tag).encode(), encode_event(event))
 

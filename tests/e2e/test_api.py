@@ -68,6 +68,8 @@ async def test_download_followed_over_sse_then_fetched_whole_and_by_range(
         assert "output_path" not in shown  # server paths never leave the server
         stored = await api.ag.get(str(job["id"]))
         on_disk = await anyio.Path(stored.output_path or "").read_bytes()
+        completed = json.loads(frames[-1].data)  # the event names the file, not its folder
+        assert completed["output_path"] == Path(stored.output_path or "").name
 
         whole = await http.get(shown["file_url"])
         assert whole.status_code == 200
