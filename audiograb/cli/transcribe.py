@@ -66,9 +66,10 @@ async def command(
         else:
             job = await ag.submit(request)
         done = await follow(ag, job.id)
-        if done.state is not JobState.COMPLETED:
-            finish(done)  # says why, and exits non-zero
-        text = render(await ag.transcript(job.id), TranscriptFormat(format_))
+        completed = done.state is JobState.COMPLETED
+        text = render(await ag.transcript(job.id), TranscriptFormat(format_)) if completed else ""
+    if not completed:
+        finish(done)  # says why, and exits non-zero
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
