@@ -154,7 +154,8 @@ class Audiograb:
         """
         path = await anyio.Path(source).resolve()
         if not await path.is_file():
-            raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {source}")
+            what = "a folder, not a file" if await path.is_dir() else "no such file"
+            raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"{what}: {source}")
         folder = dest.parent if dest is not None else self.settings.output_root
         job = Job(
             id=new_job_id(),
