@@ -51,6 +51,7 @@ async def test_a_url_is_transcribed_and_read_in_every_format(
                 "/api/transcriptions", json={"url": server.url("once.wav"), "language": "en"}
             )
             assert response.status_code == 201, response.text
+            assert response.json()["request"]["transcription"]["language"] == "en"
             job = await finished(http, response.json())
             assert job["state"] == "completed", job
             text = await http.get(f"/api/jobs/{job['id']}/transcript")
@@ -60,6 +61,9 @@ async def test_a_url_is_transcribed_and_read_in_every_format(
     assert word_error_rate(reference, text.text) < 0.15
     assert "-->" in srt.text
     assert data.json()["segments"][0]["words"]
+    # The site did not say how long the media is; the transcript did.
+    assert data.json()["duration"] == job["media"]["duration"] > 28
+    assert data.json()["model"] == "tiny.en"
 
 
 async def test_an_upload_and_a_finished_job_can_be_transcribed(
