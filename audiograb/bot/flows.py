@@ -20,8 +20,8 @@ from audiograb.bot.filecache import cache_key
 from audiograb.bot.follow import Watch, follow
 from audiograb.bot.keyboards import Option, Pick, Stop, choices
 from audiograb.bot.limits import estimate_size
-from audiograb.bot.links import Link, find_url, look_up
-from audiograb.domain import AudiograbError, JobRequest, JobState, Quality
+from audiograb.bot.links import Link, Unclaimed, find_url, look_up
+from audiograb.domain import AudiograbError, Job, JobRequest, JobState, Quality
 
 __all__ = [
     "on_cancel",
@@ -81,14 +81,24 @@ def _describe(link: Link) -> str:
 
 
 async def on_pick(query: CallbackQuery, callback_data: Pick, ctx: BotContext) -> None:
-    """A button under a link: start the job in that message."""
-    link = ctx.links.get(callback_data.token, query.from_user.id)
+    """A button under a link: start the job in that message (once, however often it is hit)."""
+    token = callback_data.token
     message = query.message
-    if link is None or not isinstance(message, Message):
-        await query.answer("That link has expired; please send it again.", show_alert=True)
+    if not isinstance(message, Message):  # too old for Telegram to show it to us
+        await query.answer(texts.unclaimed(Unclaimed.EXPIRED), show_alert=True)
         return
-    refusal = await _start(ctx, query.from_user.id, message.chat.id, message.message_id, link,
-                           callback_data.option)  # fmt: skip
+    claimed = ctx.links.claim(token, query.from_user.id)
+    if isinstance(claimed, Unclaimed):
+        await query.answer(texts.unclaimed(claimed), show_alert=claimed is not Unclaimed.BUSY)
+        return
+    outcome: Job | str | None = None
+    try:
+        outcome = await _start(ctx, query.from_user.id, message.chat.id, message.message_id,
+                               claimed, callback_data.option)  # fmt: skip
+    finally:
+        if not isinstance(outcome, Job):  # a started job keeps it: its message is now progress
+            ctx.links.release(token)
+    refusal = outcome if isinstance(outcome, str) else None
     await query.answer(refusal, show_alert=refusal is not None)
 
 
@@ -102,17 +112,20 @@ async def on_transcribe(message: Message, command: CommandObject, ctx: BotContex
     except AudiograbError as error:
         await message.answer(texts.error_text(error.to_job_error()))
         return
-    refusal = await _start(
+    outcome = await _start(
         ctx, message.from_user.id, message.chat.id, None, link, Option.TRANSCRIPT
     )
-    if refusal is not None:
-        await message.answer(refusal)
+    if isinstance(outcome, str):
+        await message.answer(outcome)
 
 
 async def _start(
     ctx: BotContext, user_id: int, chat_id: int, message_id: int | None, link: Link, option: Option
-) -> str | None:
-    """Start the job for `option` (or resend a cached file); returns why not, if refused."""
+) -> Job | str | None:
+    """Start the job for `option`, or resend a cached file.
+
+    Returns the job started, why nothing was started, or None when the cache answered.
+    """
     transcript = option is Option.TRANSCRIPT
     key = cache_key(link.url, option.value, _QUALITY.value)
     cached = None if transcript else ctx.files.get(key)
@@ -149,7 +162,7 @@ async def _start(
         cache_key=None if transcript else key,
     )
     ctx.spawn(lambda: follow(ctx, watch))
-    return None
+    return job
 
 
 async def on_status(message: Message, ctx: BotContext) -> None:

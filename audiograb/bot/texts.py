@@ -3,6 +3,7 @@
 Plain text only (no parse mode), so titles and URLs never need escaping.
 """
 
+from audiograb.bot.links import Unclaimed
 from audiograb.domain import (
     ConversionProgress,
     DownloadProgress,
@@ -22,6 +23,7 @@ __all__ = [
     "state_line",
     "too_large",
     "transcription_line",
+    "unclaimed",
 ]
 
 HELP = (
@@ -57,6 +59,11 @@ _ERRORS = {
     ErrorCode.GEO_BLOCKED: "The site does not serve that media in this server's country",
     ErrorCode.NETWORK: "The site could not be reached; try again later",
     ErrorCode.FORBIDDEN_ADDRESS: "That link points somewhere I am not allowed to go",
+}
+_UNCLAIMED = {
+    Unclaimed.EXPIRED: "That link has expired; please send it again.",
+    Unclaimed.NOT_YOURS: "Only the person who sent that link can choose from it.",
+    Unclaimed.BUSY: "Already on it: that message shows how it goes.",
 }
 _BAR_CELLS = 10
 
@@ -113,6 +120,11 @@ def transcription_line(percent: float | None) -> str:
     """`📝 Transcribing ▰▰▱… 40%`."""
     line = state_line(JobState.TRANSCRIBING)
     return f"{line} {_bar(percent)} {percent:.0f}%" if percent is not None else line
+
+
+def unclaimed(reason: Unclaimed) -> str:
+    """The answer to a button press that gets no link."""
+    return _UNCLAIMED[reason]
 
 
 def error_text(error: JobError) -> str:
