@@ -9,7 +9,7 @@ import contextlib
 import logging
 
 import anyio
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -206,28 +206,41 @@ async def _cancel(ctx: BotContext, job_id: str) -> None:
 
 
 async def on_voice(message: Message, ctx: BotContext) -> None:
-    """A voice, audio or round video message: transcribe it as a job on the downloaded file."""
+    """A voice, audio or round video message: transcribe it as a job on the downloaded file.
+
+    If the file cannot be fetched or queued, the progress message says why (rather than
+    showing "queued" for ever).
+    """
     media = message.voice or message.audio or message.video_note
     user = message.from_user
     if media is None or user is None:
         return
-    if media.file_size and media.file_size > ctx.limits.download_bytes:
-        await message.answer(texts.too_large(media.file_size, ctx.limits.download_bytes, None))
+    limit = ctx.limits.download_bytes
+    if media.file_size and media.file_size > limit:
+        await message.answer(texts.too_large_to_fetch(media.file_size, limit))
         return
     if not ctx.jobs.reserve(user.id):
         await message.answer(f"You already have {ctx.limits.jobs_per_user} jobs running.")
         return
-    path = ctx.scratch / f"voice-{media.file_unique_id}"
+    # One file per message: the same voice forwarded twice is two jobs, each on its own copy.
+    path = ctx.scratch / f"voice-{message.chat.id}-{message.message_id}"
     try:
         progress = await message.answer(texts.state_line(JobState.QUEUED))
+    except Exception:
+        ctx.jobs.release(user.id)
+        raise
+    try:
         await anyio.Path(ctx.scratch).mkdir(parents=True, exist_ok=True)
         await ctx.bot.download(media.file_id, destination=path)
         request = JobRequest(url=path.as_uri(), transcribe=True, keep_media=False)
         job = await ctx.ag.submit_file(path, request)
-    except Exception:
+    except Exception as error:
         ctx.jobs.release(user.id)
         await anyio.Path(path).unlink(missing_ok=True)
-        raise
+        logger.warning("voice message %s not transcribed: %r", message.message_id, error)
+        with contextlib.suppress(TelegramAPIError):
+            await progress.edit_text(_not_fetched(error, limit))
+        return
     ctx.jobs.bind(user.id, job.id)
     watch = Watch(
         job=job,
@@ -240,3 +253,12 @@ async def on_voice(message: Message, ctx: BotContext) -> None:
         scratch_file=path,
     )
     ctx.spawn(lambda: follow(ctx, watch))
+
+
+def _not_fetched(error: Exception, limit: int) -> str:
+    """Why a file sent to the bot is not being transcribed."""
+    if isinstance(error, AudiograbError):
+        return texts.error_text(error.to_job_error())
+    if isinstance(error, TelegramBadRequest) and "too big" in error.message:
+        return texts.too_large_to_fetch(None, limit)
+    return texts.NOT_FETCHED

@@ -15,6 +15,7 @@ from audiograb.domain import (
 __all__ = [
     "HELP",
     "NOT_A_LINK",
+    "NOT_FETCHED",
     "REFUSED",
     "conversion_line",
     "download_line",
@@ -22,6 +23,7 @@ __all__ = [
     "human_size",
     "state_line",
     "too_large",
+    "too_large_to_fetch",
     "transcription_line",
     "unclaimed",
 ]
@@ -40,6 +42,7 @@ REFUSED = (
     "If you think you should be one of them, send them your Telegram id: {user_id}."
 )
 NOT_A_LINK = "Send me a link to grab, or /help."
+NOT_FETCHED = "❌ I could not fetch that file from Telegram; please send it again."
 
 _STATE_WORDS = {
     JobState.QUEUED: "⏳ Queued",
@@ -131,6 +134,14 @@ def error_text(error: JobError) -> str:
     """A user-facing sentence for a job error; the technical message only when nothing fits."""
     sentence = _ERRORS.get(error.code)
     return f"❌ {sentence}." if sentence else f"❌ {error.message}"
+
+
+def too_large_to_fetch(size: int | None, limit: int) -> str:
+    """Why a file sent to the bot is not fetched from Telegram (the Bot API's download limit)."""
+    limit_text = f"the {human_size(limit)} this bot can fetch from Telegram"
+    if size is None:
+        return f"❌ The file is over {limit_text}."
+    return f"❌ The file is {human_size(size)}, over {limit_text}."
 
 
 def too_large(size: int, limit: int, link: str | None) -> str:
