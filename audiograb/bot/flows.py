@@ -18,6 +18,7 @@ from audiograb.bot.context import BotContext
 from audiograb.bot.delivery import send_cached
 from audiograb.bot.filecache import cache_key
 from audiograb.bot.follow import Watch, follow
+from audiograb.bot.incoming import incoming
 from audiograb.bot.keyboards import Option, Pick, Stop, choices
 from audiograb.bot.limits import estimate_size
 from audiograb.bot.links import Link, Unclaimed, find_url, look_up
@@ -27,6 +28,7 @@ __all__ = [
     "on_cancel",
     "on_help",
     "on_link",
+    "on_other",
     "on_pick",
     "on_platforms",
     "on_status",
@@ -49,6 +51,11 @@ async def on_platforms(message: Message, ctx: BotContext) -> None:
     """/platforms: every site, and whether it works yet."""
     lines = [f"• {p.name}" + ("" if p.available else " (coming later)") for p in ctx.ag.platforms()]
     await message.answer("I can grab from:\n" + "\n".join(lines))
+
+
+async def on_other(message: Message) -> None:
+    """Anything else in a private chat (a photo, a sticker, a PDF): say what the bot takes."""
+    await message.answer(texts.NOT_A_LINK)
 
 
 async def on_link(message: Message, ctx: BotContext) -> None:
@@ -206,18 +213,18 @@ async def _cancel(ctx: BotContext, job_id: str) -> None:
 
 
 async def on_voice(message: Message, ctx: BotContext) -> None:
-    """A voice, audio or round video message: transcribe it as a job on the downloaded file.
+    """Voice, audio or video (see `incoming`): transcribe it as a job on the downloaded file.
 
     If the file cannot be fetched or queued, the progress message says why (rather than
     showing "queued" for ever).
     """
-    media = message.voice or message.audio or message.video_note
+    media = incoming(message)
     user = message.from_user
     if media is None or user is None:
         return
     limit = ctx.limits.download_bytes
-    if media.file_size and media.file_size > limit:
-        await message.answer(texts.too_large_to_fetch(media.file_size, limit))
+    if media.size and media.size > limit:
+        await message.answer(texts.too_large_to_fetch(media.size, limit))
         return
     if not ctx.jobs.reserve(user.id):
         await message.answer(f"You already have {ctx.limits.jobs_per_user} jobs running.")
@@ -247,8 +254,8 @@ async def on_voice(message: Message, ctx: BotContext) -> None:
         user_id=user.id,
         chat_id=message.chat.id,
         message_id=progress.message_id,
-        platform="Voice message",
-        title=f"{media.duration} s" if media.duration else "",
+        platform=media.kind,
+        title=media.title,
         cache_key=None,
         scratch_file=path,
     )

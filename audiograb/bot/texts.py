@@ -35,13 +35,15 @@ HELP = (
     "/status – your jobs\n"
     "/cancel – stop your running jobs (or /cancel JOB_ID)\n"
     "/transcribe URL – a transcript of a link\n"
-    "Voice and audio messages you send me are transcribed."
+    "Voice messages, audio and video you send me (as media or as files) are transcribed."
 )
 REFUSED = (
     "Sorry, this bot is private and only serves the people its owner has listed. "
     "If you think you should be one of them, send them your Telegram id: {user_id}."
 )
-NOT_A_LINK = "Send me a link to grab, or /help."
+NOT_A_LINK = (
+    "Send me a link to grab, a voice message or an audio or video file to transcribe, or /help."
+)
 NOT_FETCHED = "❌ I could not fetch that file from Telegram; please send it again."
 
 _STATE_WORDS = {

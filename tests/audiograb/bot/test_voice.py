@@ -1,4 +1,5 @@
-"""Voice and audio messages that go wrong, or come twice: the user always hears what happened."""
+"""Media sent to be transcribed: voice, video and files, messages that go wrong or come twice;
+the user always hears what happened."""
 
 import functools
 from pathlib import Path
@@ -8,8 +9,10 @@ import pytest
 
 from audiograb.bot import Limits, texts
 from audiograb.domain import JobState
+from audiograb.engines.ffmpeg import video_encoder_for
 from tests.audiograb.bot.conftest import USER_A, Harness, running_bot
 from tests.fakebotapi import ApiCall
+from tests.media import ffmpeg_exe, run_ffmpeg
 
 pytestmark = pytest.mark.anyio
 
@@ -68,3 +71,54 @@ async def test_the_same_voice_twice_is_two_jobs_on_two_copies(tmp_path: Path) ->
         jobs = await h.ag.list()
     assert [job.state for job in jobs] == [JobState.COMPLETED] * 2
     assert len({job.source_file for job in jobs}) == 2
+
+
+def _speech_video(dest: Path) -> Path:
+    """The clip's speech under a test pattern, as an MP4 a phone would send."""
+    encoder = video_encoder_for(ffmpeg_exe())
+    run_ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-i", str(CLIP),
+        "-c:v", encoder, "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(dest),
+    )  # fmt: skip
+    return dest
+
+
+async def test_video_and_audio_sent_as_files_are_transcribed(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, edit_interval=0.2) as h:
+        clip = _speech_video(tmp_path / "clip.mp4").read_bytes()
+        video = {
+            "file_id": h.api.add_file(clip),
+            "file_unique_id": "u-video",
+            "width": 320,
+            "height": 240,
+            "duration": 3,
+            "file_name": "clip.mp4",
+            "mime_type": "video/mp4",
+        }
+        h.api.push("message", h.api.user_message(USER_A, video=video))
+        document = {
+            "file_id": h.api.add_file(CLIP.read_bytes()),
+            "file_unique_id": "u-document",
+            "file_name": "interview.wav",
+            "mime_type": "audio/x-wav",
+        }
+        h.api.push("message", h.api.user_message(USER_A, document=document))
+        pdf = {"file_id": h.api.add_file(b"%PDF-1.4"), "file_unique_id": "u-pdf",
+               "file_name": "notes.pdf", "mime_type": "application/pdf"}  # fmt: skip
+        h.api.push("message", h.api.user_message(USER_A, document=pdf))
+        await h.api.wait_for(
+            "sendMessage", count=2, where=functools.partial(_edited_to, "young man"), within=60
+        )
+        [other] = await h.api.wait_for(
+            "sendMessage", where=functools.partial(_edited_to, "voice message or an audio")
+        )
+        titles = [
+            c.params["text"].splitlines()[0]
+            for c in await h.api.wait_for(
+                "editMessageText", count=2, where=lambda c: c.params["text"].endswith("\n✅ Done")
+            )
+        ]
+        jobs = await h.ag.list()
+    assert sorted(titles) == ["File · interview.wav", "Video · clip.mp4"]
+    assert [job.state for job in jobs] == [JobState.COMPLETED] * 2
+    assert other.params["text"] == texts.NOT_A_LINK
