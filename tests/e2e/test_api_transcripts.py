@@ -112,3 +112,25 @@ async def test_bad_transcription_requests_are_clear_4xx(
         (413, "too_large"),
         (404, "job_not_found"),
     ]
+
+
+async def test_an_upload_announced_too_large_is_refused_before_it_is_sent(
+    api: RunningApi,
+) -> None:
+    """413 at once from the Content-Length: the server does not take in gigabytes first."""
+    host, port = api.base_url.removeprefix("http://").split(":")
+    head = (
+        "POST /api/transcriptions HTTP/1.1\r\n"
+        f"Host: {host}\r\nX-API-Key: {API_KEY}\r\n"
+        "Content-Type: multipart/form-data; boundary=cut\r\n"
+        "Content-Length: 10000000000\r\n\r\n"
+        '--cut\r\nContent-Disposition: form-data; name="file"; filename="huge.wav"\r\n\r\n'
+    )
+    with anyio.fail_after(30):  # the rest of the 10 GB never comes
+        async with await anyio.connect_tcp(host, int(port)) as stream:
+            await stream.send(head.encode() + b"\0" * 65_536)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += await stream.receive()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert await api.ag.list() == []

@@ -52,6 +52,7 @@ async def submit_transcription(request: Request[Any, Any, Any], api: Api) -> Res
     with a `file` field and the same options as fields; uploads over the server's limit get 413.
     """
     if request.content_type[0] == "multipart/form-data":
+        _refuse_announced_excess(request, api)
         job = await _from_upload(request, api)
     else:
         body = await _json_body(request, api.settings.max_request_bytes)
@@ -107,6 +108,17 @@ async def _json_body(request: Request[Any, Any, Any], limit: int) -> Transcripti
         raise ValidationException(detail=str(error)) from None
     except msgspec.DecodeError as error:
         raise AudiograbError(ErrorCode.INVALID_REQUEST, f"malformed JSON: {error}") from None
+
+
+def _refuse_announced_excess(request: Request[Any, Any, Any], api: Api) -> None:
+    """413 before reading a body whose announced length is over the upload limit (plus room
+    for the form's other fields): the form parser would otherwise take in all of it, to disk,
+    before the copy into the job counts its bytes. Bodies of unknown length are counted then.
+    """
+    limit = api.settings.max_upload_bytes
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit + api.settings.max_request_bytes:
+        raise AudiograbError(ErrorCode.TOO_LARGE, f"uploads are limited to {limit} bytes")
 
 
 async def _from_upload(request: Request[Any, Any, Any], api: Api) -> Job:
