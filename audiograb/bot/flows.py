@@ -7,6 +7,7 @@ user's own jobs only. Voice messages become transcription jobs on the downloaded
 
 import contextlib
 import logging
+import secrets
 
 import anyio
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -18,7 +19,7 @@ from audiograb.bot.context import BotContext
 from audiograb.bot.delivery import send_cached
 from audiograb.bot.filecache import cache_key
 from audiograb.bot.follow import Watch, follow
-from audiograb.bot.incoming import incoming
+from audiograb.bot.incoming import Incoming, incoming
 from audiograb.bot.keyboards import Option, Pick, Stop, choices
 from audiograb.bot.limits import estimate_size
 from audiograb.bot.links import Link, Unclaimed, find_url, look_up
@@ -110,12 +111,26 @@ async def on_pick(query: CallbackQuery, callback_data: Pick, ctx: BotContext) ->
 
 
 async def on_transcribe(message: Message, command: CommandObject, ctx: BotContext) -> None:
-    """/transcribe URL."""
-    if message.from_user is None or not command.args:
-        await message.answer("Usage: /transcribe URL")
+    """/transcribe URL, or /transcribe in reply to media or a link.
+
+    The reply is how groups use it: there the bot sees commands, not the voice messages
+    people send each other (Telegram's privacy mode).
+    """
+    if message.from_user is None:
+        return
+    url = (command.args or "").strip()
+    reply = message.reply_to_message
+    if not url and reply is not None:
+        media = incoming(reply)
+        if media is not None:
+            await _transcribe_media(ctx, reply, media, message.from_user.id)
+            return
+        url = find_url(reply) or ""
+    if not url:
+        await message.answer(texts.TRANSCRIBE_USAGE)
         return
     try:
-        link = await look_up(ctx.ag, command.args.strip())
+        link = await look_up(ctx.ag, url)
     except AudiograbError as error:
         await message.answer(texts.error_text(error.to_job_error()))
         return
@@ -219,22 +234,28 @@ async def on_voice(message: Message, ctx: BotContext) -> None:
     showing "queued" for ever).
     """
     media = incoming(message)
-    user = message.from_user
-    if media is None or user is None:
-        return
+    if media is not None and message.from_user is not None:
+        await _transcribe_media(ctx, message, media, message.from_user.id)
+
+
+async def _transcribe_media(
+    ctx: BotContext, message: Message, media: Incoming, user_id: int
+) -> None:
+    """Fetch the media of `message` and start its transcription for `user_id`; the progress
+    message goes to the message's chat."""
     limit = ctx.limits.download_bytes
     if media.size and media.size > limit:
         await message.answer(texts.too_large_to_fetch(media.size, limit))
         return
-    if not ctx.jobs.reserve(user.id):
+    if not ctx.jobs.reserve(user_id):
         await message.answer(f"You already have {ctx.limits.jobs_per_user} jobs running.")
         return
-    # One file per message: the same voice forwarded twice is two jobs, each on its own copy.
-    path = ctx.scratch / f"voice-{message.chat.id}-{message.message_id}"
+    # Each job its own copy: the same voice forwarded twice, or asked for by two people.
+    path = ctx.scratch / f"voice-{secrets.token_hex(8)}"
     try:
         progress = await message.answer(texts.state_line(JobState.QUEUED))
     except Exception:
-        ctx.jobs.release(user.id)
+        ctx.jobs.release(user_id)
         raise
     try:
         await anyio.Path(ctx.scratch).mkdir(parents=True, exist_ok=True)
@@ -242,16 +263,16 @@ async def on_voice(message: Message, ctx: BotContext) -> None:
         request = JobRequest(url=path.as_uri(), transcribe=True, keep_media=False)
         job = await ctx.ag.submit_file(path, request)
     except Exception as error:
-        ctx.jobs.release(user.id)
+        ctx.jobs.release(user_id)
         await anyio.Path(path).unlink(missing_ok=True)
         logger.warning("voice message %s not transcribed: %r", message.message_id, error)
         with contextlib.suppress(TelegramAPIError):
             await progress.edit_text(_not_fetched(error, limit))
         return
-    ctx.jobs.bind(user.id, job.id)
+    ctx.jobs.bind(user_id, job.id)
     watch = Watch(
         job=job,
-        user_id=user.id,
+        user_id=user_id,
         chat_id=message.chat.id,
         message_id=progress.message_id,
         platform=media.kind,

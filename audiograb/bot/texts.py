@@ -17,6 +17,7 @@ __all__ = [
     "NOT_A_LINK",
     "NOT_FETCHED",
     "REFUSED",
+    "TRANSCRIBE_USAGE",
     "conversion_line",
     "download_line",
     "error_text",
@@ -34,7 +35,7 @@ HELP = (
     "/platforms – what I can grab\n"
     "/status – your jobs\n"
     "/cancel – stop your running jobs (or /cancel JOB_ID)\n"
-    "/transcribe URL – a transcript of a link\n"
+    "/transcribe URL – a transcript of a link (or reply /transcribe to a voice message)\n"
     "Voice messages, audio and video you send me (as media or as files) are transcribed."
 )
 REFUSED = (
@@ -43,6 +44,9 @@ REFUSED = (
 )
 NOT_A_LINK = (
     "Send me a link to grab, a voice message or an audio or video file to transcribe, or /help."
+)
+TRANSCRIBE_USAGE = (
+    "Usage: /transcribe URL, or reply /transcribe to a voice message, audio, video or link."
 )
 NOT_FETCHED = "❌ I could not fetch that file from Telegram; please send it again."
 

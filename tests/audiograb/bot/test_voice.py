@@ -10,7 +10,7 @@ import pytest
 from audiograb.bot import Limits, texts
 from audiograb.domain import JobState
 from audiograb.engines.ffmpeg import video_encoder_for
-from tests.audiograb.bot.conftest import USER_A, Harness, running_bot
+from tests.audiograb.bot.conftest import USER_A, USER_B, Harness, running_bot
 from tests.fakebotapi import ApiCall
 from tests.media import ffmpeg_exe, run_ffmpeg
 
@@ -122,3 +122,32 @@ async def test_video_and_audio_sent_as_files_are_transcribed(tmp_path: Path) -> 
     assert sorted(titles) == ["File · interview.wav", "Video · clip.mp4"]
     assert [job.state for job in jobs] == [JobState.COMPLETED] * 2
     assert other.params["text"] == texts.NOT_A_LINK
+
+
+async def test_in_a_group_a_reply_with_transcribe_transcribes_the_voice(tmp_path: Path) -> None:
+    group = -500
+    async with running_bot(tmp_path, bot_allowed_ids=(group,), edit_interval=0.2) as h:
+        # Privacy mode: the bot never gets the voice itself, only the command replying to it.
+        voice = {
+            "file_id": h.api.add_file(CLIP.read_bytes()),
+            "file_unique_id": "u-group-voice",
+            "duration": 3,
+        }
+        said = h.api.user_message(USER_B, chat_id=group, voice=voice)
+        command = [{"type": "bot_command", "offset": 0, "length": len("/transcribe")}]
+        for reply_to in (said, None):
+            asked = h.api.user_message(
+                USER_A, chat_id=group, text="/transcribe", entities=command,
+                reply_to_message=reply_to,
+            )  # fmt: skip
+            h.api.push("message", asked)
+        [usage] = await h.api.wait_for(
+            "sendMessage", where=functools.partial(_edited_to, "Usage: /transcribe")
+        )
+        [transcript] = await h.api.wait_for(
+            "sendMessage", where=functools.partial(_edited_to, "young man"), within=60
+        )
+        [job] = await h.ag.list()
+    assert transcript.chat_id == group
+    assert usage.params["text"] == texts.TRANSCRIBE_USAGE
+    assert job.state is JobState.COMPLETED
