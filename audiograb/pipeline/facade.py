@@ -204,6 +204,7 @@ class Audiograb:
             id=job_id,
             request=msgspec.structs.replace(request, url=f"upload:{Path(filename).name}"),
             platform=UPLOAD,
+            media=MediaInfo(title=Path(filename).stem or None),  # names the transcript file
             download_path=str(target),
             output_dir=str(self.settings.output_root),
         )

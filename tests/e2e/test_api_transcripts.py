@@ -79,6 +79,11 @@ async def test_an_upload_and_a_finished_job_can_be_transcribed(
         assert response.status_code == 201, response.text
         upload = await finished(http, response.json())
         assert upload["state"] == "completed", upload
+        assert upload["media"]["title"] == "talk"
+        served = await http.get(str(upload["file_url"]))
+        assert served.headers["content-type"] == "application/json"
+        assert 'filename="talk.json"' in served.headers["content-disposition"]
+        assert served.json()["segments"]
 
         download = await http.post("/api/downloads", json={"url": server.url("tone.m4a")})
         done = await finished(http, download.json())
