@@ -25,6 +25,7 @@ from audiograb.domain.transcript import (
 )
 from audiograb.engines.whisper import ModelPool, ModelSpec, resolve_model, transcribe_file
 from tests import speech
+from tests.media import run_ffmpeg
 from tests.speech import LIBRIVOX, join_clips, librivox_clips
 from tests.wer import normalise, read_references, word_error_rate
 
@@ -391,6 +392,16 @@ def test_missing_and_undecodable_files(model: object, tmp_path: Path) -> None:
     with pytest.raises(AudiograbError) as broken:
         transcribe_file(model, junk, OPTIONS)
     assert broken.value.code is ErrorCode.TRANSCRIPTION_FAILED
+    assert broken.value.message.startswith("could not decode audio from junk.wav: ")
+
+
+def test_a_video_without_sound_says_so(model: object, tmp_path: Path) -> None:
+    picture_only = tmp_path / "screen.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2", str(picture_only))
+    with pytest.raises(AudiograbError) as soundless:
+        transcribe_file(model, picture_only, OPTIONS)
+    assert soundless.value.code is ErrorCode.TRANSCRIPTION_FAILED
+    assert soundless.value.message == "screen.mp4 has no audio track"
 
 
 @pytest.mark.parametrize("vad_filter", [True, False])
