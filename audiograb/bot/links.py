@@ -40,11 +40,16 @@ class Link:
 
 
 def find_url(message: Message) -> str | None:
-    """The first link in a message: URL entities first, then hidden text links, then text."""
+    """The first link in a message: URL entities first, then hidden text links, then text.
+
+    Telegram marks `youtube.com/watch?v=…` typed without a scheme as a link too; it gets
+    `https://`, as a browser would give it.
+    """
     text = message.text or message.caption or ""
     for entity in message.entities or message.caption_entities or ():
         if entity.type == "url":
-            return entity.extract_from(text)
+            url = entity.extract_from(text)
+            return url if "://" in url else f"https://{url}"
         if entity.type == "text_link" and entity.url:
             return entity.url
     found = _URL.search(text)

@@ -151,3 +151,16 @@ async def test_probed_title_and_size_checked_before_downloading(tmp_path: Path) 
     assert title.endswith(" · A Very Long Talk")
     assert length == "Length 60:00"
     assert "86.4 MB" in refused.params["text"]
+
+
+async def test_a_link_typed_without_https_is_taken(tmp_path: Path) -> None:
+    typed = "youtube.com/watch?v=dQw4w9WgXcQ"
+    async with running_bot(tmp_path, wrap=_Probing) as h:  # no network: the probe is a stub
+        message = h.api.user_message(
+            USER_A,
+            text=f"listen to {typed} please",
+            entities=[{"type": "url", "offset": 10, "length": len(typed)}],  # as Telegram marks it
+        )
+        h.api.push("message", message)
+        [answer] = await _answers(h, USER_A)
+    assert answer.startswith("YouTube · A Very Long Talk\n")
