@@ -22,7 +22,7 @@ from audiograb.bot.follow import Watch, follow
 from audiograb.bot.incoming import Incoming, incoming
 from audiograb.bot.keyboards import Option, Pick, Stop, choices
 from audiograb.bot.limits import estimate_size
-from audiograb.bot.links import Link, Unclaimed, find_url, look_up
+from audiograb.bot.links import Link, Unclaimed, find_url, look_up, with_scheme
 from audiograb.domain import AudiograbError, Job, JobRequest, JobState, Quality
 
 __all__ = [
@@ -118,7 +118,7 @@ async def on_transcribe(message: Message, command: CommandObject, ctx: BotContex
     """
     if message.from_user is None:
         return
-    url = (command.args or "").strip()
+    url = with_scheme(command.args.strip()) if command.args else ""
     reply = message.reply_to_message
     if not url and reply is not None:
         media = incoming(reply)

@@ -16,7 +16,7 @@ from aiogram.types import Message
 from audiograb.domain import AudiograbError, MediaInfo
 from audiograb.pipeline import Audiograb, Platform
 
-__all__ = ["Link", "PendingLinks", "Unclaimed", "find_url", "look_up"]
+__all__ = ["Link", "PendingLinks", "Unclaimed", "find_url", "look_up", "with_scheme"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +48,16 @@ def find_url(message: Message) -> str | None:
     text = message.text or message.caption or ""
     for entity in message.entities or message.caption_entities or ():
         if entity.type == "url":
-            url = entity.extract_from(text)
-            return url if "://" in url else f"https://{url}"
+            return with_scheme(entity.extract_from(text))
         if entity.type == "text_link" and entity.url:
             return entity.url
     found = _URL.search(text)
     return found.group(0) if found else None
+
+
+def with_scheme(url: str) -> str:
+    """`url`, with `https://` in front when it has no scheme."""
+    return url if "://" in url else f"https://{url}"
 
 
 async def look_up(ag: Audiograb, url: str) -> Link:
