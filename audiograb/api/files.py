@@ -48,6 +48,7 @@ _TYPES: Mapping[str, str] = {
     ".flac": "audio/flac",
     ".webm": "audio/webm",
     ".mkv": "video/x-matroska",
+    ".json": "application/json",  # the file of a transcript-only job
 }
 _VIDEO_TYPES: Mapping[str, str] = {".mp4": "video/mp4", ".webm": "video/webm"}
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")

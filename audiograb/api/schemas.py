@@ -73,6 +73,19 @@ class TranscriptionOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
     model: ModelName | None = None
     """null: the server's default model."""
 
+    @classmethod
+    def of(cls, options: TranscribeOptions) -> "TranscriptionOptions":
+        """What a client asked for, as this body shows it back."""
+        return cls(
+            language=options.language,
+            translate=options.task == "translate",
+            beam_size=options.beam_size,
+            vad_filter=options.vad_filter,
+            word_timestamps=options.word_timestamps,
+            prompt=options.initial_prompt,
+            model=options.model,
+        )
+
     def to_options(self) -> TranscribeOptions:
         """The pipeline's options for these choices."""
         return TranscribeOptions(
@@ -110,6 +123,9 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             quality=request.quality,
             media=request.media,
             transcribe=request.transcribe,
+            transcription=(
+                TranscriptionOptions.of(request.transcription) if request.transcribe else None
+            ),
             priority=request.priority,
             webhook_url=request.webhook_url,
         )

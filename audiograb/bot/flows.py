@@ -7,9 +7,10 @@ user's own jobs only. Voice messages become transcription jobs on the downloaded
 
 import contextlib
 import logging
+import secrets
 
 import anyio
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -18,15 +19,17 @@ from audiograb.bot.context import BotContext
 from audiograb.bot.delivery import send_cached
 from audiograb.bot.filecache import cache_key
 from audiograb.bot.follow import Watch, follow
+from audiograb.bot.incoming import Incoming, incoming
 from audiograb.bot.keyboards import Option, Pick, Stop, choices
 from audiograb.bot.limits import estimate_size
-from audiograb.bot.links import Link, find_url, look_up
-from audiograb.domain import AudiograbError, JobRequest, JobState, Quality
+from audiograb.bot.links import Link, Unclaimed, find_url, look_up, with_scheme
+from audiograb.domain import AudiograbError, Job, JobRequest, JobState, Quality
 
 __all__ = [
     "on_cancel",
     "on_help",
     "on_link",
+    "on_other",
     "on_pick",
     "on_platforms",
     "on_status",
@@ -49,6 +52,11 @@ async def on_platforms(message: Message, ctx: BotContext) -> None:
     """/platforms: every site, and whether it works yet."""
     lines = [f"• {p.name}" + ("" if p.available else " (coming later)") for p in ctx.ag.platforms()]
     await message.answer("I can grab from:\n" + "\n".join(lines))
+
+
+async def on_other(message: Message) -> None:
+    """Anything else in a private chat (a photo, a sticker, a PDF): say what the bot takes."""
+    await message.answer(texts.NOT_A_LINK)
 
 
 async def on_link(message: Message, ctx: BotContext) -> None:
@@ -81,38 +89,65 @@ def _describe(link: Link) -> str:
 
 
 async def on_pick(query: CallbackQuery, callback_data: Pick, ctx: BotContext) -> None:
-    """A button under a link: start the job in that message."""
-    link = ctx.links.get(callback_data.token, query.from_user.id)
+    """A button under a link: start the job in that message (once, however often it is hit)."""
+    token = callback_data.token
     message = query.message
-    if link is None or not isinstance(message, Message):
-        await query.answer("That link has expired; please send it again.", show_alert=True)
+    if not isinstance(message, Message):  # too old for Telegram to show it to us
+        await query.answer(texts.unclaimed(Unclaimed.EXPIRED), show_alert=True)
         return
-    refusal = await _start(ctx, query.from_user.id, message.chat.id, message.message_id, link,
-                           callback_data.option)  # fmt: skip
+    claimed = ctx.links.claim(token, query.from_user.id)
+    if isinstance(claimed, Unclaimed):
+        await query.answer(texts.unclaimed(claimed), show_alert=claimed is not Unclaimed.BUSY)
+        return
+    outcome: Job | str | None = None
+    try:
+        outcome = await _start(ctx, query.from_user.id, message.chat.id, message.message_id,
+                               claimed, callback_data.option)  # fmt: skip
+    finally:
+        if not isinstance(outcome, Job):  # a started job keeps it: its message is now progress
+            ctx.links.release(token)
+    refusal = outcome if isinstance(outcome, str) else None
     await query.answer(refusal, show_alert=refusal is not None)
 
 
 async def on_transcribe(message: Message, command: CommandObject, ctx: BotContext) -> None:
-    """/transcribe URL."""
-    if message.from_user is None or not command.args:
-        await message.answer("Usage: /transcribe URL")
+    """/transcribe URL, or /transcribe in reply to media or a link.
+
+    The reply is how groups use it: there the bot sees commands, not the voice messages
+    people send each other (Telegram's privacy mode).
+    """
+    if message.from_user is None:
+        return
+    url = with_scheme(command.args.strip()) if command.args else ""
+    reply = message.reply_to_message
+    if not url and reply is not None:
+        media = incoming(reply)
+        if media is not None:
+            await _transcribe_media(ctx, reply, media, message.from_user.id)
+            return
+        url = find_url(reply) or ""
+    if not url:
+        await message.answer(texts.TRANSCRIBE_USAGE)
         return
     try:
-        link = await look_up(ctx.ag, command.args.strip())
+        link = await look_up(ctx.ag, url)
     except AudiograbError as error:
         await message.answer(texts.error_text(error.to_job_error()))
         return
-    refusal = await _start(
+    outcome = await _start(
         ctx, message.from_user.id, message.chat.id, None, link, Option.TRANSCRIPT
     )
-    if refusal is not None:
-        await message.answer(refusal)
+    if isinstance(outcome, str):
+        await message.answer(outcome)
 
 
 async def _start(
     ctx: BotContext, user_id: int, chat_id: int, message_id: int | None, link: Link, option: Option
-) -> str | None:
-    """Start the job for `option` (or resend a cached file); returns why not, if refused."""
+) -> Job | str | None:
+    """Start the job for `option`, or resend a cached file.
+
+    Returns the job started, why nothing was started, or None when the cache answered.
+    """
     transcript = option is Option.TRANSCRIPT
     key = cache_key(link.url, option.value, _QUALITY.value)
     cached = None if transcript else ctx.files.get(key)
@@ -149,7 +184,7 @@ async def _start(
         cache_key=None if transcript else key,
     )
     ctx.spawn(lambda: follow(ctx, watch))
-    return None
+    return job
 
 
 async def on_status(message: Message, ctx: BotContext) -> None:
@@ -193,37 +228,65 @@ async def _cancel(ctx: BotContext, job_id: str) -> None:
 
 
 async def on_voice(message: Message, ctx: BotContext) -> None:
-    """A voice, audio or round video message: transcribe it as a job on the downloaded file."""
-    media = message.voice or message.audio or message.video_note
-    user = message.from_user
-    if media is None or user is None:
+    """Voice, audio or video (see `incoming`): transcribe it as a job on the downloaded file.
+
+    If the file cannot be fetched or queued, the progress message says why (rather than
+    showing "queued" for ever).
+    """
+    media = incoming(message)
+    if media is not None and message.from_user is not None:
+        await _transcribe_media(ctx, message, media, message.from_user.id)
+
+
+async def _transcribe_media(
+    ctx: BotContext, message: Message, media: Incoming, user_id: int
+) -> None:
+    """Fetch the media of `message` and start its transcription for `user_id`; the progress
+    message goes to the message's chat."""
+    limit = ctx.limits.download_bytes
+    if media.size and media.size > limit:
+        await message.answer(texts.too_large_to_fetch(media.size, limit))
         return
-    if media.file_size and media.file_size > ctx.limits.download_bytes:
-        await message.answer(texts.too_large(media.file_size, ctx.limits.download_bytes, None))
-        return
-    if not ctx.jobs.reserve(user.id):
+    if not ctx.jobs.reserve(user_id):
         await message.answer(f"You already have {ctx.limits.jobs_per_user} jobs running.")
         return
-    path = ctx.scratch / f"voice-{media.file_unique_id}"
+    # Each job its own copy: the same voice forwarded twice, or asked for by two people.
+    path = ctx.scratch / f"voice-{secrets.token_hex(8)}"
     try:
         progress = await message.answer(texts.state_line(JobState.QUEUED))
+    except Exception:
+        ctx.jobs.release(user_id)
+        raise
+    try:
         await anyio.Path(ctx.scratch).mkdir(parents=True, exist_ok=True)
         await ctx.bot.download(media.file_id, destination=path)
         request = JobRequest(url=path.as_uri(), transcribe=True, keep_media=False)
         job = await ctx.ag.submit_file(path, request)
-    except Exception:
-        ctx.jobs.release(user.id)
+    except Exception as error:
+        ctx.jobs.release(user_id)
         await anyio.Path(path).unlink(missing_ok=True)
-        raise
-    ctx.jobs.bind(user.id, job.id)
+        logger.warning("voice message %s not transcribed: %r", message.message_id, error)
+        with contextlib.suppress(TelegramAPIError):
+            await progress.edit_text(_not_fetched(error, limit))
+        return
+    ctx.jobs.bind(user_id, job.id)
     watch = Watch(
         job=job,
-        user_id=user.id,
+        user_id=user_id,
         chat_id=message.chat.id,
         message_id=progress.message_id,
-        platform="Voice message",
-        title=f"{media.duration} s" if media.duration else "",
+        platform=media.kind,
+        title=media.title,
         cache_key=None,
         scratch_file=path,
     )
     ctx.spawn(lambda: follow(ctx, watch))
+
+
+def _not_fetched(error: Exception, limit: int) -> str:
+    """Why a file sent to the bot is not being transcribed."""
+    if isinstance(error, AudiograbError):
+        return texts.error_text(error.to_job_error())
+    if isinstance(error, TelegramBadRequest) and "too big" in error.message:
+        return texts.too_large_to_fetch(None, limit)
+    return texts.NOT_FETCHED

@@ -5,6 +5,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 
 from audiograb.bot import flows
+from audiograb.bot.incoming import is_transcribable
 from audiograb.bot.keyboards import Pick, Stop
 
 __all__ = ["COMMANDS", "build_router"]
@@ -20,7 +21,8 @@ COMMANDS = (
 
 
 def build_router() -> Router:
-    """Commands first, then buttons, media and finally any text that may hold a link."""
+    """Commands first, then buttons, media, any text that may hold a link, and finally a word
+    on anything else sent in a private chat."""
     router = Router(name="audiograb")
     router.message.register(flows.on_help, CommandStart())
     router.message.register(flows.on_help, Command("help"))
@@ -30,6 +32,7 @@ def build_router() -> Router:
     router.message.register(flows.on_transcribe, Command("transcribe"))
     router.callback_query.register(flows.on_pick, Pick.filter())
     router.callback_query.register(flows.on_stop, Stop.filter())
-    router.message.register(flows.on_voice, F.voice | F.audio | F.video_note)
+    router.message.register(flows.on_voice, is_transcribable)
     router.message.register(flows.on_link, F.text | F.caption)
+    router.message.register(flows.on_other, F.chat.type == "private")
     return router

@@ -9,13 +9,14 @@ import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiogram.types import Message
 
 from audiograb.domain import AudiograbError, MediaInfo
 from audiograb.pipeline import Audiograb, Platform
 
-__all__ = ["Link", "PendingLinks", "find_url", "look_up"]
+__all__ = ["Link", "PendingLinks", "Unclaimed", "find_url", "look_up", "with_scheme"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +40,24 @@ class Link:
 
 
 def find_url(message: Message) -> str | None:
-    """The first link in a message: URL entities first, then hidden text links, then text."""
+    """The first link in a message: URL entities first, then hidden text links, then text.
+
+    Telegram marks `youtube.com/watch?v=…` typed without a scheme as a link too; it gets
+    `https://`, as a browser would give it.
+    """
     text = message.text or message.caption or ""
     for entity in message.entities or message.caption_entities or ():
         if entity.type == "url":
-            return entity.extract_from(text)
+            return with_scheme(entity.extract_from(text))
         if entity.type == "text_link" and entity.url:
             return entity.url
     found = _URL.search(text)
     return found.group(0) if found else None
+
+
+def with_scheme(url: str) -> str:
+    """`url`, with `https://` in front when it has no scheme."""
+    return url if "://" in url else f"https://{url}"
 
 
 async def look_up(ag: Audiograb, url: str) -> Link:
@@ -62,22 +72,52 @@ async def look_up(ag: Audiograb, url: str) -> Link:
     return Link(url=matched.url, platform=matched.platform, media=media)
 
 
+class Unclaimed(StrEnum):
+    """Why a button press gets no link."""
+
+    EXPIRED = "expired"
+    """Never known, or pushed out by newer links."""
+    NOT_YOURS = "not_yours"
+    """Someone else in the group sent it."""
+    BUSY = "busy"
+    """An earlier press of its keyboard started a job, or is still being handled."""
+
+
 class PendingLinks:
-    """Links shown with a keyboard, by token, with the user who sent them."""
+    """Links shown with a keyboard, by token, with the user who sent them.
+
+    A press claims its link until the bot knows what came of it. A started job turns the
+    keyboard's message into its progress message, so its link stays claimed and a second tap
+    cannot start a second job there; a refusal or a file resent from the cache leaves the
+    keyboard usable, and the link is released.
+    """
 
     def __init__(self, capacity: int = PENDING_CAPACITY) -> None:
         self._capacity = capacity
         self._links: OrderedDict[str, tuple[int, Link]] = OrderedDict()
+        self._claimed: set[str] = set()
 
     def add(self, user_id: int, link: Link) -> str:
         """Remember `link` for `user_id`; returns the token for its buttons."""
         token = secrets.token_hex(4)
         self._links[token] = (user_id, link)
         while len(self._links) > self._capacity:
-            self._links.popitem(last=False)
+            dropped, _ = self._links.popitem(last=False)
+            self._claimed.discard(dropped)
         return token
 
-    def get(self, token: str, user_id: int) -> Link | None:
-        """The link behind `token`, if it is still known and `user_id` sent it."""
+    def claim(self, token: str, user_id: int) -> Link | Unclaimed:
+        """The link behind `token` for `user_id`, held until `release`d."""
         found = self._links.get(token)
-        return found[1] if found is not None and found[0] == user_id else None
+        if found is None:
+            return Unclaimed.EXPIRED
+        if found[0] != user_id:
+            return Unclaimed.NOT_YOURS
+        if token in self._claimed:
+            return Unclaimed.BUSY
+        self._claimed.add(token)
+        return found[1]
+
+    def release(self, token: str) -> None:
+        """Let the link's buttons be pressed again."""
+        self._claimed.discard(token)

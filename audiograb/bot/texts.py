@@ -3,6 +3,7 @@
 Plain text only (no parse mode), so titles and URLs never need escaping.
 """
 
+from audiograb.bot.links import Unclaimed
 from audiograb.domain import (
     ConversionProgress,
     DownloadProgress,
@@ -14,14 +15,18 @@ from audiograb.domain import (
 __all__ = [
     "HELP",
     "NOT_A_LINK",
+    "NOT_FETCHED",
     "REFUSED",
+    "TRANSCRIBE_USAGE",
     "conversion_line",
     "download_line",
     "error_text",
     "human_size",
     "state_line",
     "too_large",
+    "too_large_to_fetch",
     "transcription_line",
+    "unclaimed",
 ]
 
 HELP = (
@@ -30,14 +35,20 @@ HELP = (
     "/platforms – what I can grab\n"
     "/status – your jobs\n"
     "/cancel – stop your running jobs (or /cancel JOB_ID)\n"
-    "/transcribe URL – a transcript of a link\n"
-    "Voice and audio messages you send me are transcribed."
+    "/transcribe URL – a transcript of a link (or reply /transcribe to a voice message)\n"
+    "Voice messages, audio and video you send me (as media or as files) are transcribed."
 )
 REFUSED = (
     "Sorry, this bot is private and only serves the people its owner has listed. "
     "If you think you should be one of them, send them your Telegram id: {user_id}."
 )
-NOT_A_LINK = "Send me a link to grab, or /help."
+NOT_A_LINK = (
+    "Send me a link to grab, a voice message or an audio or video file to transcribe, or /help."
+)
+TRANSCRIBE_USAGE = (
+    "Usage: /transcribe URL, or reply /transcribe to a voice message, audio, video or link."
+)
+NOT_FETCHED = "❌ I could not fetch that file from Telegram; please send it again."
 
 _STATE_WORDS = {
     JobState.QUEUED: "⏳ Queued",
@@ -57,6 +68,11 @@ _ERRORS = {
     ErrorCode.GEO_BLOCKED: "The site does not serve that media in this server's country",
     ErrorCode.NETWORK: "The site could not be reached; try again later",
     ErrorCode.FORBIDDEN_ADDRESS: "That link points somewhere I am not allowed to go",
+}
+_UNCLAIMED = {
+    Unclaimed.EXPIRED: "That link has expired; please send it again.",
+    Unclaimed.NOT_YOURS: "Only the person who sent that link can choose from it.",
+    Unclaimed.BUSY: "Already on it: that message shows how it goes.",
 }
 _BAR_CELLS = 10
 
@@ -115,10 +131,23 @@ def transcription_line(percent: float | None) -> str:
     return f"{line} {_bar(percent)} {percent:.0f}%" if percent is not None else line
 
 
+def unclaimed(reason: Unclaimed) -> str:
+    """The answer to a button press that gets no link."""
+    return _UNCLAIMED[reason]
+
+
 def error_text(error: JobError) -> str:
     """A user-facing sentence for a job error; the technical message only when nothing fits."""
     sentence = _ERRORS.get(error.code)
     return f"❌ {sentence}." if sentence else f"❌ {error.message}"
+
+
+def too_large_to_fetch(size: int | None, limit: int) -> str:
+    """Why a file sent to the bot is not fetched from Telegram (the Bot API's download limit)."""
+    limit_text = f"the {human_size(limit)} this bot can fetch from Telegram"
+    if size is None:
+        return f"❌ The file is over {limit_text}."
+    return f"❌ The file is {human_size(size)}, over {limit_text}."
 
 
 def too_large(size: int, limit: int, link: str | None) -> str:

@@ -65,4 +65,5 @@ async def command(
     )
     async with open_audiograb(settings, resume=False) as ag:
         job = await ag.submit(request, dest=dest)
-        finish(await follow(ag, job.id))
+        done = await follow(ag, job.id)
+    finish(done)

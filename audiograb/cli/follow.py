@@ -34,7 +34,11 @@ async def follow(ag: Audiograb, job_id: str) -> Job:
 
 
 def finish(job: Job) -> None:
-    """Print where the file went, or exit non-zero with the one-line reason."""
+    """Print where the file went, or exit non-zero with the one-line reason.
+
+    Call it after leaving `open_audiograb`: an exit inside it would leave through the actor
+    system's task group and print an exception-group traceback instead of the reason.
+    """
     if job.state is JobState.COMPLETED and job.output_path:
         print(job.output_path)
         return

@@ -86,4 +86,5 @@ async def retry(ctx: click.Context, job_id: str) -> None:
     """Run a failed, cancelled or interrupted job again and follow it."""
     async with open_audiograb(settings_of(ctx), resume=False) as ag:
         job = await ag.retry(job_id)
-        finish(await follow(ag, job.id))
+        done = await follow(ag, job.id)
+    finish(done)

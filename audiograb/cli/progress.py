@@ -5,6 +5,8 @@ Rendering is a pure function of the latest event, so it is tested without a term
 otherwise, so logs of a pipe stay readable).
 """
 
+import os
+import unicodedata
 from typing import TextIO
 
 from audiograb.domain import (
@@ -20,6 +22,7 @@ from audiograb.domain import (
 
 BAR_WIDTH = 24
 PREVIEW_CHARS = 40
+DEFAULT_COLUMNS = 80
 
 
 def human_bytes(count: float) -> str:
@@ -98,6 +101,26 @@ def describe(event: JobEvent) -> str | None:
     return None
 
 
+def fit(text: str, columns: int) -> tuple[str, int]:
+    """`text` cut to `columns` terminal cells (East Asian wide characters take two), and the
+    cells it takes."""
+    width = 0
+    for index, char in enumerate(text):
+        cells = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if width + cells > columns:
+            return text[:index], width
+        width += cells
+    return text, width
+
+
+def _columns(stream: TextIO) -> int:
+    """The terminal's width (80 when it cannot be asked)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or DEFAULT_COLUMNS
+    except (OSError, ValueError):
+        return DEFAULT_COLUMNS
+
+
 class ProgressLine:
     """Redraws one status line on a terminal; prints one line a phase when piped."""
 
@@ -119,9 +142,12 @@ class ProgressLine:
 
     def _draw(self, text: str, phase: str) -> None:
         if self._tty:
-            padding = " " * max(0, self._width - len(text))
+            # A line wider than the terminal wraps, and "\r" then only returns to the start of
+            # its last row: every redraw would leave a row behind.
+            text, width = fit(text, _columns(self._stream) - 1)
+            padding = " " * max(0, self._width - width)
             self._stream.write("\r" + text + padding)
-            self._width = len(text)
+            self._width = width
         elif phase != self._phase:
             self._stream.write(text + "\n")
         self._phase = phase

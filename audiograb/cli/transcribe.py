@@ -8,15 +8,26 @@ import asyncclick as click
 
 from audiograb.cli.common import reports_errors, settings_of
 from audiograb.cli.follow import finish, follow
-from audiograb.domain import JobRequest, JobState, TranscribeOptions, TranscriptFormat, render
+from audiograb.domain import Job, JobRequest, JobState, TranscribeOptions, TranscriptFormat, render
 from audiograb.pipeline import open_audiograb
 
 FORMATS = [f.value for f in TranscriptFormat]
 
 
 def is_local(target: str) -> bool:
-    """A path to an existing file, rather than a URL."""
-    return "://" not in target and Path(target).is_file()
+    """A file path rather than a URL: anything without a scheme (a missing one is then said to
+    be missing, rather than an unsupported URL)."""
+    return "://" not in target
+
+
+def destination(output: str, target: str, job: Job, format_: str) -> Path:
+    """Where `-o` writes: the file named, or in a folder (existing, or written with a trailing
+    slash) a file named after the input file or, for a URL, after the job's own output."""
+    path = Path(output)
+    if not (output.endswith(("/", "\\")) or path.is_dir()):
+        return path
+    stem = Path(target if is_local(target) else job.output_path or job.id).stem
+    return path / f"{stem}.{format_}"
 
 
 @click.command("transcribe")
@@ -32,7 +43,13 @@ def is_local(target: str) -> bool:
     default=TranscriptFormat.TXT.value,
     show_default=True,
 )
-@click.option("-o", "--output", type=str, default=None, help="Write here instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=str,
+    default=None,
+    help="Write to this file, or into this folder, instead of stdout.",
+)
 @click.option("--beam-size", type=click.IntRange(1, 20), default=5, show_default=True)
 @click.option("--no-vad", is_flag=True, help="Transcribe silence too (no voice detection).")
 @click.option("--prompt", default=None, help="Initial prompt: names, jargon, spelling hints.")
@@ -66,11 +83,14 @@ async def command(
         else:
             job = await ag.submit(request)
         done = await follow(ag, job.id)
-        if done.state is not JobState.COMPLETED:
-            finish(done)  # says why, and exits non-zero
-        text = render(await ag.transcript(job.id), TranscriptFormat(format_))
+        completed = done.state is JobState.COMPLETED
+        text = render(await ag.transcript(job.id), TranscriptFormat(format_)) if completed else ""
+    if not completed:
+        finish(done)  # says why, and exits non-zero
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        await anyio.Path(output).write_text(text)
-        click.echo(output)
+        dest = anyio.Path(destination(output, target, done, format_))
+        await dest.parent.mkdir(parents=True, exist_ok=True)
+        await dest.write_text(text)
+        click.echo(dest)

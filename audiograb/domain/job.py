@@ -134,3 +134,5 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     """Automatic retries of the current attempt after transient failures."""
     retry_at: float | None = None
     """While an automatic retry waits: the job does not start before this Unix time."""
+    transcript_model: str | None = None
+    """The model that made the transcript (the default resolved to its name)."""

@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from audiograb.domain.subtitles import cues_of
+
 __all__ = [
     "Segment",
     "TranscribeOptions",
@@ -140,27 +142,24 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _cue_text(text: str, *, escape: bool) -> str:
-    """One-line cue text; WebVTT needs &, < and > escaped (and so never holds `-->`)."""
-    line = _one_line(text)
-    if escape:
-        line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return line
+def _escaped(line: str) -> str:
+    """WebVTT needs &, < and > escaped (and so never holds `-->`)."""
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _render_cues(transcript: Transcript, *, vtt: bool) -> str:
     """SubRip (numbered cues, comma before millis) or WebVTT (header, dot before millis) cues.
 
-    One cue per non-empty segment, its end never before its start.
+    Short segments are one cue each; long ones are cut into readable cues by their word
+    timings (see `subtitles`). Empty segments are skipped; no cue ends before it starts.
     """
     separator = "." if vtt else ","
     blocks: list[str] = []
     for segment in transcript.segments:
-        text = _cue_text(segment.text, escape=vtt)
-        if not text:
-            continue
-        start = _timestamp(segment.start, separator)
-        end = _timestamp(max(segment.start, segment.end), separator)
-        number = "" if vtt else f"{len(blocks) + 1}\n"
-        blocks.append(f"{number}{start} --> {end}\n{text}\n")
+        for cue in cues_of(segment.start, segment.end, _one_line(segment.text), segment.words):
+            start = _timestamp(cue.start, separator)
+            end = _timestamp(cue.end, separator)
+            number = "" if vtt else f"{len(blocks) + 1}\n"
+            text = "\n".join(_escaped(line) if vtt else line for line in cue.lines)
+            blocks.append(f"{number}{start} --> {end}\n{text}\n")
     return ("WEBVTT\n\n" if vtt else "") + "\n".join(blocks)

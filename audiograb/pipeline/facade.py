@@ -154,7 +154,8 @@ class Audiograb:
         """
         path = await anyio.Path(source).resolve()
         if not await path.is_file():
-            raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {source}")
+            what = "a folder, not a file" if await path.is_dir() else "no such file"
+            raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"{what}: {source}")
         folder = dest.parent if dest is not None else self.settings.output_root
         job = Job(
             id=new_job_id(),
@@ -203,6 +204,7 @@ class Audiograb:
             id=job_id,
             request=msgspec.structs.replace(request, url=f"upload:{Path(filename).name}"),
             platform=UPLOAD,
+            media=MediaInfo(title=Path(filename).stem or None),  # names the transcript file
             download_path=str(target),
             output_dir=str(self.settings.output_root),
         )

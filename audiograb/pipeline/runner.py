@@ -258,7 +258,15 @@ class JobRunner:
                 reply=reply,
             ),
         )
-        run.job = msgspec.structs.replace(job, transcript_language=transcript.language)
+        media = job.media or MediaInfo()
+        if media.duration is None:  # a local file, an upload, or a site that did not say
+            media = msgspec.structs.replace(media, duration=transcript.duration)
+        run.job = msgspec.structs.replace(
+            job,
+            media=media,
+            transcript_language=transcript.language,
+            transcript_model=transcript.model,
+        )
 
     async def _complete(self, run: _Run) -> None:
         """Record the end: the media file, or for a transcript-only job the transcript file."""

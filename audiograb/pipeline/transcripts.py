@@ -21,5 +21,5 @@ def transcript_of(job: Job, log: Iterable[StoredEvent]) -> Transcript:
         language=job.transcript_language or job.request.transcription.language,
         duration=job.media.duration if job.media else None,
         segments=tuple(segments_of(log, job.attempts)),
-        model=job.request.transcription.model,
+        model=job.transcript_model or job.request.transcription.model,
     )

@@ -51,6 +51,7 @@ async def test_a_url_is_transcribed_and_read_in_every_format(
                 "/api/transcriptions", json={"url": server.url("once.wav"), "language": "en"}
             )
             assert response.status_code == 201, response.text
+            assert response.json()["request"]["transcription"]["language"] == "en"
             job = await finished(http, response.json())
             assert job["state"] == "completed", job
             text = await http.get(f"/api/jobs/{job['id']}/transcript")
@@ -60,6 +61,9 @@ async def test_a_url_is_transcribed_and_read_in_every_format(
     assert word_error_rate(reference, text.text) < 0.15
     assert "-->" in srt.text
     assert data.json()["segments"][0]["words"]
+    # The site did not say how long the media is; the transcript did.
+    assert data.json()["duration"] == job["media"]["duration"] > 28
+    assert data.json()["model"] == "tiny.en"
 
 
 async def test_an_upload_and_a_finished_job_can_be_transcribed(
@@ -75,6 +79,11 @@ async def test_an_upload_and_a_finished_job_can_be_transcribed(
         assert response.status_code == 201, response.text
         upload = await finished(http, response.json())
         assert upload["state"] == "completed", upload
+        assert upload["media"]["title"] == "talk"
+        served = await http.get(str(upload["file_url"]))
+        assert served.headers["content-type"] == "application/json"
+        assert 'filename="talk.json"' in served.headers["content-disposition"]
+        assert served.json()["segments"]
 
         download = await http.post("/api/downloads", json={"url": server.url("tone.m4a")})
         done = await finished(http, download.json())
@@ -108,3 +117,25 @@ async def test_bad_transcription_requests_are_clear_4xx(
         (413, "too_large"),
         (404, "job_not_found"),
     ]
+
+
+async def test_an_upload_announced_too_large_is_refused_before_it_is_sent(
+    api: RunningApi,
+) -> None:
+    """413 at once from the Content-Length: the server does not take in gigabytes first."""
+    host, port = api.base_url.removeprefix("http://").split(":")
+    head = (
+        "POST /api/transcriptions HTTP/1.1\r\n"
+        f"Host: {host}\r\nX-API-Key: {API_KEY}\r\n"
+        "Content-Type: multipart/form-data; boundary=cut\r\n"
+        "Content-Length: 10000000000\r\n\r\n"
+        '--cut\r\nContent-Disposition: form-data; name="file"; filename="huge.wav"\r\n\r\n'
+    )
+    with anyio.fail_after(30):  # the rest of the 10 GB never comes
+        async with await anyio.connect_tcp(host, int(port)) as stream:
+            await stream.send(head.encode() + b"\0" * 65_536)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += await stream.receive()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert await api.ag.list() == []

@@ -74,6 +74,7 @@ def test_failed_download_exits_non_zero(server: MediaServer, tmp_path: Path) -> 
     result = run_cli("download", server.url("nothing-here.mp3"), data=tmp_path)
     assert result.returncode == 1
     assert "[not_found]" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_loopback_is_refused_without_the_setting(server: MediaServer, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Transcription jobs end to end with the real bundled tiny.en and real human speech."""
 
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from audiograb.domain import (
     TranscriptSegmentAdded,
     render,
 )
+from audiograb.domain.transcript import decode_transcript
 from audiograb.pipeline import open_audiograb
 from audiograb.store import open_store
 from tests import speech
@@ -44,6 +46,12 @@ def speech_server(speech_root: Path) -> Iterator[MediaServer]:
         yield running
 
 
+def seconds(path: Path) -> float:
+    """A WAV file's length."""
+    with wave.open(str(path)) as audio:
+        return audio.getnframes() / audio.getframerate()
+
+
 def reference(repeats: int = 1) -> str:
     return speech.reference_text(speech.librivox_clips(), repeats)
 
@@ -69,6 +77,10 @@ async def test_a_url_is_transcribed_as_segments_arrive(
     assert done.output_path is not None
     assert Path(done.output_path).suffix == ".json"
     assert done.transcript_language == "en"
+    # The site did not say how long the media is: the transcript does, and names its model.
+    stored = decode_transcript(await anyio.Path(done.output_path).read_bytes())
+    assert stored.duration == transcript.duration == seconds(speech_server.root / "once.wav")
+    assert stored.model == transcript.model == "tiny.en"
 
 
 async def test_a_download_is_kept_and_transcribed(
@@ -98,6 +110,9 @@ async def test_a_local_file_is_transcribed_where_it_is(
     assert done.state is JobState.COMPLETED, done.error
     assert word_error_rate(reference(), transcript.text) < MAX_WER
     assert source.is_file()
+    assert transcript.duration == seconds(source)
+    assert done.media is not None
+    assert done.media.duration == transcript.duration
 
 
 async def test_cancel_stops_a_transcription_promptly(settings: Settings, speech_root: Path) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import faster_whisper
 import msgspec
 from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -199,11 +200,17 @@ def _decode(path: Path) -> Any:
     if not path.is_file():
         raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {path}")
     try:
-        return faster_whisper.decode_audio(str(path), sampling_rate=_SAMPLE_RATE)
+        # A video without sound would fail deep in PyAV with "tuple index out of range".
+        with av.open(str(path), metadata_errors="ignore") as container:
+            soundless = not container.streams.audio
+        audio = None if soundless else faster_whisper.decode_audio(str(path), _SAMPLE_RATE)
     except Exception as exc:
         raise AudiograbError(
             ErrorCode.TRANSCRIPTION_FAILED, f"could not decode audio from {path.name}: {exc}"
         ) from exc
+    if audio is None:
+        raise AudiograbError(ErrorCode.TRANSCRIPTION_FAILED, f"{path.name} has no audio track")
+    return audio
 
 
 def _guarded(raw_segments: Iterable[Any], path: Path) -> Iterator[Any]:

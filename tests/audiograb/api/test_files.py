@@ -55,6 +55,7 @@ def test_unsatisfiable_range_is_416_with_the_size(header: str) -> None:
         ("a.flac", MediaKind.AUDIO, "audio/flac"),
         ("a.WAV", MediaKind.AUDIO, "audio/wav"),
         ("a.bin", MediaKind.AUDIO, "application/octet-stream"),
+        ("talk [0a1b2c3d].json", MediaKind.AUDIO, "application/json"),
     ],
 )
 def test_content_type(name: str, media: MediaKind, expected: str) -> None:

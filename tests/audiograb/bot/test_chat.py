@@ -151,3 +151,21 @@ async def test_probed_title_and_size_checked_before_downloading(tmp_path: Path) 
     assert title.endswith(" · A Very Long Talk")
     assert length == "Length 60:00"
     assert "86.4 MB" in refused.params["text"]
+
+
+async def test_a_link_typed_without_https_is_taken(tmp_path: Path) -> None:
+    typed = "youtube.com/watch?v=dQw4w9WgXcQ"
+    async with running_bot(tmp_path, wrap=_Probing) as h:  # the probe is a stub: no network
+        message = h.api.user_message(
+            USER_A,
+            text=f"listen to {typed} please",
+            entities=[{"type": "url", "offset": 10, "length": len(typed)}],  # as Telegram marks it
+        )
+        h.api.push("message", message)
+        [answer] = await _answers(h, USER_A)
+        loopback = h.media.url("/talk.m4a").removeprefix("http://")  # never the internet
+        h.api.send_text(USER_A, f"/transcribe {loopback}")
+        await h.api.wait_for("sendMessage", where=lambda c: c.params["text"] == "A Very Long Talk")
+        [job] = await h.ag.list()
+    assert answer.startswith("YouTube · A Very Long Talk\n")
+    assert job.request.url == f"https://{loopback}"

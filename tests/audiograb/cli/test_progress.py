@@ -1,12 +1,18 @@
 """The progress line is a pure function of the latest event."""
 
+import fcntl
 import io
+import os
+import pty
+import struct
+import termios
 
 from audiograb.cli.progress import (
     ProgressLine,
     bar,
     describe,
     describe_download,
+    fit,
     human_bytes,
     human_duration,
 )
@@ -64,3 +70,38 @@ def test_piped_output_prints_one_line_per_phase() -> None:
     line.close()
     assert stream.getvalue().count("\n") == 1
     assert "\r" not in stream.getvalue()
+
+
+def _read_all(controller: int) -> str:
+    """Everything the terminal side wrote, once it is closed (Linux then answers EIO)."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def test_on_a_narrow_terminal_the_line_never_wraps() -> None:
+    """A real pseudo-terminal 50 columns wide: a wrapped line would leave a row per redraw."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+    progress = DownloadProgress(
+        downloaded_bytes=5_000_000, total_bytes=9_000_000, speed=1e6, eta=4.0
+    )
+    with os.fdopen(terminal, "w", encoding="utf-8") as stream:
+        line = ProgressLine(stream)
+        line.show(MediaResolved(job_id="j", media=MediaInfo(title="很长的标题" * 10)))
+        line.show(DownloadProgressed(job_id="j", progress=progress))
+    drawn = _read_all(controller)
+    os.close(controller)
+    redraws = [part for part in drawn.split("\r") if part]
+    assert len(redraws) == 2
+    assert redraws[0].startswith("found: 很长的标题")
+    assert redraws[1].startswith("downloading [")
+    assert all(fit(part.rstrip(" "), 1000)[1] <= 49 for part in redraws)
+    assert fit("ab很c", 3) == ("ab", 2)

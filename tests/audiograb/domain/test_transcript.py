@@ -1,5 +1,7 @@
 """Transcript types and their txt, srt, vtt and json renderings."""
 
+import itertools
+
 import msgspec
 import pytest
 
@@ -25,6 +27,7 @@ def make(*segments: tuple[float, float, str]) -> Transcript:
     )
 
 
+SRT, VTT = TranscriptFormat.SRT, TranscriptFormat.VTT
 SAMPLE = make((0.0, 1.5, " Hello there."), (1.5, 3.25, "How are you?"), (6.0, 7.0, "Fine."))
 
 
@@ -87,3 +90,77 @@ def test_options_default_to_auto_and_reject_unknown_tasks() -> None:
     assert options.word_timestamps
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"task": "summarise"}, TranscribeOptions)
+
+
+def _spoken(text: str, start: float, seconds_per_word: float) -> Segment:
+    """A segment whose words follow each other at an even pace, as word timings give them."""
+    words = tuple(
+        Word(start=start + i * seconds_per_word, end=start + (i + 1) * seconds_per_word, text=w)
+        for i, w in enumerate(text.split())
+    )
+    return Segment(index=0, start=start, end=words[-1].end, text=f" {text}", words=words)
+
+
+def _cues(rendered: str) -> list[list[str]]:
+    return [block.split("\n") for block in rendered.strip("\n").split("\n\n")]
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, rest = stamp.replace(",", ".").split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(rest)
+
+
+LONG = (
+    "When the download finishes, the converter copies the audio stream into an m4a file "
+    "without encoding it again, and the transcriber reads that file from the start; "
+    "every segment it hears is stored before it goes on, so a crash loses nothing"
+)
+
+
+def test_a_long_segment_becomes_short_cues_timed_by_its_words() -> None:
+    segment = _spoken(LONG, start=10.0, seconds_per_word=0.4)  # 42 words, 16.8 s, 240 chars
+    cues = _cues(render(Transcript(language="en", duration=30.0, segments=(segment,)), SRT))
+    assert len(cues) >= 3
+    assert [cue[0] for cue in cues] == [str(n) for n in range(1, len(cues) + 1)]
+    assert " ".join(" ".join(cue[2:]) for cue in cues) == LONG
+    word_times = {round(t, 3) for w in segment.words for t in (w.start, w.end)}
+    previous_end = 0.0
+    for cue in cues:
+        start, end = (_seconds(t) for t in cue[1].split(" --> "))
+        assert previous_end <= start < end <= start + 7.0
+        assert {start, end} <= word_times | {segment.start, segment.end}
+        assert 1 <= len(cue[2:]) <= 2
+        assert all(len(line) <= 42 for line in cue[2:])
+        previous_end = end
+    assert _seconds(cues[0][1].split(" --> ")[0]) == 10.0
+    assert _seconds(cues[-1][1].split(" --> ")[1]) == segment.end
+    # A full cue is cut after a clause when one ends in its second half, not mid-phrase.
+    assert cues[2][-1].endswith("before it goes on,")
+
+
+def test_a_long_segment_without_word_times_is_cut_by_its_characters() -> None:
+    transcript = make((0.0, 24.0, LONG))
+    cues = _cues(render(transcript, VTT).removeprefix("WEBVTT\n\n"))
+    assert " ".join(" ".join(cue[1:]) for cue in cues) == LONG
+    stamps = [tuple(_seconds(t) for t in cue[0].split(" --> ")) for cue in cues]
+    assert stamps[0][0] == 0.0
+    assert stamps[-1][1] == 24.0
+    assert all(end - start <= 7.0 for start, end in stamps)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(stamps))
+
+
+def test_text_without_spaces_is_cut_into_short_lines() -> None:
+    chinese = "我们今天讨论的是如何把很长的一段语音转写成字幕，" * 4
+    cues = _cues(render(make((0.0, 6.0, chinese)), SRT))
+    assert "".join("".join(cue[2:]) for cue in cues) == chinese
+    assert all(len(line) <= 42 for cue in cues for line in cue[2:])
+
+
+def test_a_fragment_is_not_left_alone_at_the_end() -> None:
+    text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+    cues = _cues(
+        render(Transcript(language="en", duration=9, segments=(_spoken(text, 0, 0.5),)), SRT)
+    )
+    texts = [" ".join(cue[2:]) for cue in cues]
+    assert " ".join(texts) == text
+    assert min(len(t) for t in texts) >= 21

@@ -25,6 +25,7 @@ from audiograb.domain.transcript import (
 )
 from audiograb.engines.whisper import ModelPool, ModelSpec, resolve_model, transcribe_file
 from tests import speech
+from tests.media import run_ffmpeg
 from tests.speech import LIBRIVOX, join_clips, librivox_clips
 from tests.wer import normalise, read_references, word_error_rate
 
@@ -249,15 +250,15 @@ def test_progress_reports_each_segment_in_order(full: tuple[Transcript, Progress
 _CUE_TIME = r"(\d{2}):(\d{2}):(\d{2})[{sep}](\d{3})"
 
 
-def parse_cues(text: str, *, vtt: bool) -> list[tuple[float, float, str]]:
-    """A strict little SubRip/WebVTT reader: (start, end, text) per cue."""
+def parse_cues(text: str, *, vtt: bool) -> list[tuple[float, float, list[str]]]:
+    """A strict little SubRip/WebVTT reader: (start, end, lines) per cue."""
     sep = "." if vtt else ","
     time_pattern = _CUE_TIME.replace("{sep}", sep)
     timing = re.compile(rf"^{time_pattern} --> {time_pattern}$")
     if vtt:
         header, _, text = text.partition("\n\n")
         assert header == "WEBVTT"
-    cues: list[tuple[float, float, str]] = []
+    cues: list[tuple[float, float, list[str]]] = []
     for number, block in enumerate(text.strip("\n").split("\n\n"), start=1):
         lines = block.split("\n")
         if not vtt:
@@ -268,7 +269,7 @@ def parse_cues(text: str, *, vtt: bool) -> list[tuple[float, float, str]]:
         start = h1 * 3600 + m1 * 60 + s1 + ms1 / 1000
         end = h2 * 3600 + m2 * 60 + s2 + ms2 / 1000
         assert lines[1:], "cue without text"
-        cues.append((start, end, " ".join(lines[1:])))
+        cues.append((start, end, lines[1:]))
     return cues
 
 
@@ -279,10 +280,15 @@ def test_subtitles_parse_with_monotonic_times(
 ) -> None:
     transcript, _, _ = full
     cues = parse_cues(render(transcript, fmt), vtt=fmt is TranscriptFormat.VTT)
-    assert [text for _, _, text in cues] == [s.text for s in transcript.segments]
+    assert " ".join(" ".join(lines) for _, _, lines in cues) == transcript.text
+    # Readable: at most two lines of 42 characters and 7 seconds a cue (whisper's segments are
+    # longer: the first sentence of this reading is one 88-character segment).
+    assert len(cues) > len(transcript.segments)
     previous_end = 0.0
-    for start, end, _ in cues:
-        assert previous_end <= start <= end
+    for start, end, lines in cues:
+        assert previous_end <= start <= end <= start + 7.0
+        assert 1 <= len(lines) <= 2
+        assert all(len(line) <= 42 for line in lines)
         previous_end = end
 
 
@@ -386,6 +392,16 @@ def test_missing_and_undecodable_files(model: object, tmp_path: Path) -> None:
     with pytest.raises(AudiograbError) as broken:
         transcribe_file(model, junk, OPTIONS)
     assert broken.value.code is ErrorCode.TRANSCRIPTION_FAILED
+    assert broken.value.message.startswith("could not decode audio from junk.wav: ")
+
+
+def test_a_video_without_sound_says_so(model: object, tmp_path: Path) -> None:
+    picture_only = tmp_path / "screen.mp4"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2", str(picture_only))
+    with pytest.raises(AudiograbError) as soundless:
+        transcribe_file(model, picture_only, OPTIONS)
+    assert soundless.value.code is ErrorCode.TRANSCRIPTION_FAILED
+    assert soundless.value.message == "screen.mp4 has no audio track"
 
 
 @pytest.mark.parametrize("vad_filter", [True, False])
