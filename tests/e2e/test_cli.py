@@ -73,7 +73,10 @@ def test_bad_input_is_one_clear_line(url: str, code: str, tmp_path: Path) -> Non
 def test_failed_download_exits_non_zero(server: MediaServer, tmp_path: Path) -> None:
     result = run_cli("download", server.url("nothing-here.mp3"), data=tmp_path)
     assert result.returncode == 1
-    assert "[not_found]" in result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    assert last.endswith("[not_found]")
 
 
 def test_loopback_is_refused_without_the_setting(server: MediaServer, tmp_path: Path) -> None:
