@@ -63,6 +63,8 @@ class _Target:
     faststart: bool = False
     cover: tuple[str, ...] | None = None
     """Extra flags for an attached picture; None: the container holds none."""
+    quality_scale: Mapping[Quality, str] | None = None
+    """The encoder's own quality levels (`-q:a`) to use instead of a bitrate (`-b:a`)."""
 
 
 _AAC = frozenset({"aac"})
@@ -71,13 +73,23 @@ _AAC = frozenset({"aac"})
 _VORBIS_COMMENTS = frozenset({"comment"})
 # ID3v2.3 is what most players read; the stream comment makes the APIC a front cover.
 _ID3_COVER = ("-id3v2_version", "3", "-metadata:s:v:0", "comment=Cover (front)")
+# libvorbis's bitrate mode (`-b:a`) refuses whatever its tuning tables lack: 320k mono at
+# 44.1 kHz, 64k in 5.1, anything at 8 or 96 kHz... Its quality mode works for every input; these
+# levels give the presets' rates for stereo at 44.1/48 kHz, and scale with the channels.
+_VORBIS_QUALITY = {Quality.LOW: "0", Quality.MEDIUM: "4", Quality.HIGH: "6", Quality.HIGHEST: "9"}
 _TARGETS: dict[AudioFormat, _Target] = {
     AudioFormat.MP3: _Target("mp3", "libmp3lame", frozenset({"mp3"}), cover=_ID3_COVER),
     AudioFormat.M4A: _Target("ipod", "aac", _AAC, faststart=True, cover=()),
     AudioFormat.AAC: _Target("adts", "aac", _AAC, tags=False),
     AudioFormat.MP4: _Target("mp4", "aac", frozenset({"aac", "mp3"}), faststart=True, cover=()),
     AudioFormat.WAV: _Target("wav", "pcm_s16le", frozenset({"pcm_s16le"}), bitrate=False),
-    AudioFormat.OGG: _Target("ogg", "libvorbis", frozenset({"vorbis"}), skip_tags=_VORBIS_COMMENTS),
+    AudioFormat.OGG: _Target(
+        "ogg",
+        "libvorbis",
+        frozenset({"vorbis"}),
+        skip_tags=_VORBIS_COMMENTS,
+        quality_scale=_VORBIS_QUALITY,
+    ),
     AudioFormat.OPUS: _Target("opus", "libopus", frozenset({"opus"}), skip_tags=_VORBIS_COMMENTS),
     AudioFormat.FLAC: _Target(
         "flac", "flac", frozenset({"flac"}), bitrate=False, skip_tags=_VORBIS_COMMENTS, cover=()
@@ -154,7 +166,11 @@ def _audio_args(source: MediaProbe, target: _Target, quality: Quality) -> tuple[
     if source.audio_codec in target.copyable and (within or not target.bitrate):
         return ["-c:a", "copy"], True
     encode = ["-c:a", target.encoder]
-    return ([*encode, "-b:a", f"{kbps}k"] if target.bitrate else encode), False
+    if not target.bitrate:
+        return encode, False
+    if target.quality_scale is not None:
+        return [*encode, "-q:a", target.quality_scale[quality]], False
+    return [*encode, "-b:a", f"{kbps}k"], False
 
 
 def tags_for(media: MediaInfo, source_url: str | None) -> dict[str, str]:

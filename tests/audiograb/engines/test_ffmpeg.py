@@ -34,6 +34,7 @@ from tests.media import (
     ToneFormat,
     audio_stream_packets,
     ffmpeg_exe,
+    make_tone,
     make_video,
     read_tags,
 )
@@ -159,6 +160,24 @@ def test_quality_presets_set_the_bitrate(
         # MP3 is CBR; AAC and Opus are VBR and undershoot on easy or short signals.
         tolerance = 0.0 if target is AudioFormat.MP3 else 0.35
         assert bitrate == pytest.approx(quality.kbps * 1000, rel=tolerance)
+
+
+@pytest.mark.parametrize(
+    ("sample_rate", "channels"), [(8_000, 1), (22_050, 1), (44_100, 1), (48_000, 6), (96_000, 2)]
+)
+@pytest.mark.parametrize("target", [AudioFormat.OGG, AudioFormat.OPUS, AudioFormat.MP3])
+def test_every_preset_encodes_unusual_rates_and_layouts(
+    tmp_path: Path, target: AudioFormat, sample_rate: int, channels: int
+) -> None:
+    # Telephone-rate speech, mono music, 5.1 and hi-res sources: encoders take a bitrate only
+    # within limits that depend on both (libvorbis refused 320k mono and anything at 8 kHz).
+    source = make_tone(
+        tmp_path / "source.wav", seconds=1.0, sample_rate=sample_rate, channels=channels
+    )
+    for quality in (Quality.LOW, Quality.HIGHEST):
+        dest, _ = run(source, tmp_path, target, quality=quality)
+        assert probe(dest).audio_codec == EXPECTED[target][0]
+        assert probe(dest).duration == pytest.approx(1.0, abs=0.2)
 
 
 def test_lossless_targets_ignore_quality(library: MediaLibrary) -> None:
