@@ -95,6 +95,27 @@ _TARGETS: dict[AudioFormat, _Target] = {
         "flac", "flac", frozenset({"flac"}), bitrate=False, skip_tags=_VORBIS_COMMENTS, cover=()
     ),
 }
+# Tags that describe the source file rather than the media: MP4's file-type box, the encoder
+# and creation time, Matroska's per-track statistics, iTunes' gapless and loudness data (wrong
+# after an encode). FFmpeg writes fresh ones where the output needs them.
+_TECHNICAL_TAGS = frozenset(
+    {
+        "major_brand",
+        "minor_version",
+        "compatible_brands",
+        "encoder",
+        "creation_time",
+        "handler_name",
+        "vendor_id",
+        "duration",
+        "bps",
+        "number_of_frames",
+        "number_of_bytes",
+        "itunsmpb",
+        "itunnorm",
+        "timecode",
+    }
+)
 # Picture codecs every container above takes as they are.
 _COVER_COPYABLE = frozenset({"mjpeg", "png"})
 
@@ -146,15 +167,39 @@ def plan_conversion(
         args += target.cover
         with_cover = True
     if target.tags:
-        for key, value in (tags or {}).items():
-            if value.strip() and key not in target.skip_tags:
-                args += ["-metadata", f"{key}={value.strip()}"]
+        args += _tag_args(source, target, tags or {})
     if target.faststart:
         args += ["-movflags", "+faststart"]
     args += ["-f", target.muxer]
     return ConversionPlan(
         args=tuple(args), stream_copy=copied, extension=format.value, cover=with_cover
     )
+
+
+def _tag_args(source: MediaProbe, target: _Target, tags: Mapping[str, str]) -> list[str]:
+    """Keep the source's descriptive tags as the output's tags, `tags` over them.
+
+    FFmpeg would copy stream tags stream to stream, and container tags to the container; but
+    the Ogg muxer lets a stream's tags beat the container's (so a source's own title beat
+    ours), and MP4's file-type box, handler names or Matroska statistics are no description
+    of the media. So: the source's tags that describe it (in Ogg, its audio stream's Vorbis
+    comments) become the output's container tags, without the technical ones; no stream tags
+    are copied; chapters and their titles are, as FFmpeg does by default.
+    """
+    vorbis_comments = source.container == "ogg" and source.audio_codec is not None
+    args = ["-map_metadata", "0:s:a:0" if vorbis_comments else "0", "-map_metadata:s:a", "-1"]
+    for key in source.audio_tags if vorbis_comments else source.tags:
+        if _is_technical(key):
+            args += ["-metadata", f"{key}="]  # an empty value removes the tag
+    for key, value in tags.items():
+        if value.strip() and key not in target.skip_tags:
+            args += ["-metadata", f"{key}={value.strip()}"]
+    return args
+
+
+def _is_technical(key: str) -> bool:
+    name = key.lower()
+    return name in _TECHNICAL_TAGS or name.startswith("_statistics_")
 
 
 def _audio_args(source: MediaProbe, target: _Target, quality: Quality) -> tuple[list[str], bool]:

@@ -30,6 +30,11 @@ class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
     video_codec: str | None
     width: int | None = None
     height: int | None = None
+    tags: dict[str, str] = {}
+    """The container's tags, keys as FFmpeg names them ("title", "major_brand")."""
+    audio_tags: dict[str, str] = {}
+    """The first audio stream's tags: Ogg keeps its Vorbis comments here, MP4 and Matroska
+    their handler names, language codes and statistics."""
 
 
 def probe(path: Path) -> MediaProbe:
@@ -72,6 +77,8 @@ def _describe(container: Any) -> MediaProbe:
         video_codec=_codec(video),
         width=_positive(video_context, "width"),
         height=_positive(video_context, "height"),
+        tags=dict(container.metadata),
+        audio_tags=dict(audio.metadata) if audio is not None else {},
     )
 
 

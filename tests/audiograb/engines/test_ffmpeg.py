@@ -5,6 +5,7 @@ import threading
 import time
 from pathlib import Path
 
+import av
 import msgspec
 import pytest
 
@@ -37,6 +38,7 @@ from tests.media import (
     make_tone,
     make_video,
     read_tags,
+    run_ffmpeg,
 )
 
 MP4_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
@@ -382,6 +384,67 @@ def test_source_tags_are_kept_unless_overridden(library: MediaLibrary, tmp_path:
     dest, _ = run(source, tmp_path, AudioFormat.MP3, tags={"artist": "Someone"})
     found = read_tags(dest)
     assert (found["title"], found["artist"]) == ("Source title", "Someone")
+
+
+CONTAINER_JUNK = {"major_brand", "minor_version", "compatible_brands", "handler_name"}
+
+
+def chapter_titles(path: Path) -> list[str]:
+    with av.open(str(path)) as container:
+        return [chapter["metadata"].get("title", "") for chapter in container.chapters()]
+
+
+@pytest.fixture(scope="session")
+def chaptered_clip(clip: Path) -> Path:
+    """The video clip with a title and two named chapters, as podcasts and lectures have."""
+    chapters = clip.with_name("chapters.txt")
+    chapters.write_text(
+        ";FFMETADATA1\ntitle=Lecture 3\n"
+        "[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=Intro\n"
+        "[CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Main part\n"
+    )
+    dest = clip.with_name("chaptered.mp4")
+    run_ffmpeg("-i", str(clip), "-i", str(chapters), "-map", "0", "-map_metadata", "1",
+               "-c", "copy", str(dest))  # fmt: skip
+    return dest
+
+
+@pytest.mark.parametrize(
+    "target", [AudioFormat.MP3, AudioFormat.OGG, AudioFormat.OPUS, AudioFormat.FLAC,
+               AudioFormat.M4A, AudioFormat.WAV]
+)  # fmt: skip
+def test_mp4_container_tags_are_not_carried_over(
+    chaptered_clip: Path, tmp_path: Path, target: AudioFormat
+) -> None:
+    dest, _ = run(chaptered_clip, tmp_path, target)
+    found = read_tags(dest)
+    assert found["title"] == "Lecture 3"
+    if target is not AudioFormat.M4A:  # an MP4 output has a file-type box of its own
+        assert not CONTAINER_JUNK & found.keys(), found
+
+
+def test_chapters_keep_their_titles(chaptered_clip: Path, tmp_path: Path) -> None:
+    for target in (AudioFormat.MP3, AudioFormat.M4A):
+        dest, _ = run(chaptered_clip, tmp_path, target)
+        assert chapter_titles(dest) == ["Intro", "Main part"]
+
+
+@pytest.mark.parametrize("source_format", ["ogg", "opus"])
+@pytest.mark.parametrize(
+    "target", [AudioFormat.MP3, AudioFormat.M4A, AudioFormat.FLAC, AudioFormat.OGG,
+               AudioFormat.OPUS]
+)  # fmt: skip
+def test_vorbis_comments_of_an_ogg_source_are_kept_and_ours_win(
+    library: MediaLibrary, tmp_path: Path, source_format: ToneFormat, target: AudioFormat
+) -> None:
+    # Ogg keeps its tags on the stream: they were lost for other containers, and for Ogg
+    # targets they beat the tags we set.
+    source = library.tone(source_format, title="Their title")
+    found = read_tags(run(source, tmp_path, target)[0])
+    assert found["title"] == "Their title"
+    (tmp_path / "ours").mkdir()
+    ours = read_tags(run(source, tmp_path / "ours", target, tags={"title": "Our title"})[0])
+    assert ours["title"] == "Our title"
 
 
 # --- running: progress, cancel, failure ----------------------------------------------------
