@@ -96,3 +96,10 @@ def priority_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
         show_default=True,
         help="Higher runs first.",
     )
+
+
+def overwrite_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`--overwrite`: replace an existing output file instead of refusing."""
+    return click.option(
+        "--overwrite", is_flag=True, help="Replace the output file if it exists (default: refuse)."
+    )

@@ -90,3 +90,59 @@ def test_platforms_lists_every_platform(tmp_path: Path) -> None:
     assert result.returncode == 0
     for name in ("X Spaces", "YouTube", "Apple Podcasts", "Spotify"):
         assert name in result.stdout
+
+
+def test_output_extension_chooses_the_format(server: MediaServer, tmp_path: Path) -> None:
+    target = tmp_path / "episode.mp3"  # no -f: the name says mp3, not the default m4a
+    result = run_cli("download", server.url("tone.m4a"), "-o", str(target), data=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert probe(target).container == "mp3"
+
+
+def test_output_named_for_another_format_is_refused(server: MediaServer, tmp_path: Path) -> None:
+    target = tmp_path / "episode.mp3"
+    result = run_cli(
+        "download", server.url("tone.m4a"), "-f", "ogg", "-o", str(target), data=tmp_path / "d"
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("[invalid_request]")
+    assert not target.exists()
+
+
+def test_download_never_replaces_an_existing_file(server: MediaServer, tmp_path: Path) -> None:
+    target = tmp_path / "episode.m4a"
+    target.write_bytes(b"precious")
+    result = run_cli("download", server.url("tone.m4a"), "-o", str(target), data=tmp_path / "d")
+    assert result.returncode == 1
+    assert "--overwrite" in result.stderr
+    assert target.read_bytes() == b"precious"
+    assert server.requests_for("tone.m4a") == []  # refused before anything was fetched
+    result = run_cli(
+        "download", server.url("tone.m4a"), "-o", str(target), "--overwrite", data=tmp_path / "d"
+    )
+    assert result.returncode == 0, result.stderr
+    assert probe(target).audio_codec == "aac"
+
+
+def test_convert_never_replaces_an_existing_file(media_root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "talk.m4a"
+    source.write_bytes((media_root / "tone.m4a").read_bytes())
+    existing = tmp_path / "talk.mp3"
+    existing.write_bytes(b"precious")
+    result = run_cli("convert", "-f", "mp3", str(source), data=tmp_path / "d")
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("[invalid_request]")
+    assert existing.read_bytes() == b"precious"
+    result = run_cli("convert", "-f", "mp3", str(source), "--overwrite", data=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert probe(existing).audio_codec == "mp3"
+
+
+def test_convert_into_a_folder(media_root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "talk.m4a"
+    source.write_bytes((media_root / "tone.m4a").read_bytes())
+    (tmp_path / "out").mkdir()
+    for output, folder in ((f"{tmp_path}/out", "out"), (f"{tmp_path}/new/", "new")):
+        result = run_cli("convert", "-f", "opus", str(source), "-o", output, data=tmp_path / "d")
+        assert result.returncode == 0, result.stderr
+        assert probe(tmp_path / folder / "talk.opus").audio_codec == "opus"
