@@ -39,6 +39,7 @@ CANONICAL = [
     (f"https://www.youtube.com/shorts/{YT_ID}/?si=abc", "youtube", YT_WATCH),
     (f"https://www.youtube.com/live/{YT_ID}?si=abc", "youtube", YT_WATCH),
     (f"https://www.youtube.com/embed/{YT_ID}", "youtube", YT_WATCH),
+    (f"https://www.youtube-nocookie.com/embed/{YT_ID}?start=30", "youtube", YT_WATCH),
     (f"HTTPS://WWW.YOUTUBE.COM/watch?v={YT_ID}", "youtube", YT_WATCH),
     (f"https://www.youtube.com./watch?v={YT_ID}", "youtube", YT_WATCH),
     (f"https://www.youtube.com:443/watch?v={YT_ID}", "youtube", YT_WATCH),
@@ -86,6 +87,25 @@ CANONICAL = [
         "https://mobile.x.com/NASA/status/1795524440221262263/video/2",
         "x_video",
         "https://x.com/NASA/status/1795524440221262263/video/2",
+    ),
+    (
+        "https://x.com/NASA/status/1795524440221262263/photo/1",
+        "x_video",
+        "https://x.com/NASA/status/1795524440221262263",
+    ),
+    (
+        "https://m.twitter.com/NASA/status/1795524440221262263",
+        "x_video",
+        "https://x.com/NASA/status/1795524440221262263",
+    ),
+    # Embed fixers shared in chats: X's own path, so the post on x.com (never the fixer).
+    *(
+        (
+            f"https://{host}/NASA/status/1795524440221262263?s=20",
+            "x_video",
+            "https://x.com/NASA/status/1795524440221262263",
+        )
+        for host in ("fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com")
     ),
     (
         "https://twitter.com/i/web/status/1795524440221262263",
@@ -151,6 +171,7 @@ CANONICAL = [
         "instagram",
         "https://www.instagram.com/reel/C9xQ3sVvJkL/",
     ),
+    ("https://instagr.am/p/C9xQ3sVvJkL/", "instagram", "https://www.instagram.com/p/C9xQ3sVvJkL/"),
     # 小红书
     (
         f"https://www.xiaohongshu.com/explore/{XHS_ID}",
