@@ -65,6 +65,21 @@ def reports_errors(command: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[
     return wrapper
 
 
+# Links people type or paste without a scheme, which the CLI still takes for URLs.
+_SCHEMELESS = ("www.", "x.com/", "twitter.com/", "youtu.be/")
+
+
+def looks_like_url(text: str) -> bool:
+    """Whether a command-line argument is a link (`audiograb URL` means download)."""
+    return "://" in text or text.startswith(_SCHEMELESS)
+
+
+def with_scheme(url: str) -> str:
+    """`x.com/i/spaces/ID` as typed becomes `https://x.com/i/spaces/ID`; the rest is unchanged
+    (the platform registry, which wants a scheme, judges it)."""
+    return f"https://{url}" if "://" not in url and url.startswith(_SCHEMELESS) else url
+
+
 def settings_of(ctx: click.Context, **overrides: Any) -> Settings:
     """Settings from the environment plus the group's `--data-dir` and the command's options."""
     data_dir: Path | None = ctx.find_root().params.get("data_dir")

@@ -2,7 +2,14 @@
 
 import asyncclick as click
 
-from audiograb.cli.common import fail, overwrite_option, quality_option, reports_errors, settings_of
+from audiograb.cli.common import (
+    fail,
+    overwrite_option,
+    quality_option,
+    reports_errors,
+    settings_of,
+    with_scheme,
+)
 from audiograb.cli.follow import finish, follow
 from audiograb.cli.output import choose_format, refuse_existing, split_output
 from audiograb.domain import AudioFormat, JobRequest, MediaKind, Quality
@@ -54,7 +61,11 @@ async def command(
         refuse_existing(dest, overwrite)
     settings = settings_of(ctx, output_dir=folder)
     request = JobRequest(
-        url=url, format=chosen, quality=Quality(quality), media=media, playlist=playlist
+        url=with_scheme(url),
+        format=chosen,
+        quality=Quality(quality),
+        media=media,
+        playlist=playlist,
     )
     async with open_audiograb(settings, resume=False) as ag:
         job = await ag.submit(request, dest=dest)
