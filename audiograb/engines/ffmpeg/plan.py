@@ -4,9 +4,10 @@ Streams are copied whenever the codec already fits the target and re-encoding co
 the file better (its bitrate is within the preset, or the target is lossless); only what does
 not fit is encoded. The plan is pure data: `convert` runs it.
 
-Cover art (a second input, the fetched thumbnail) is embedded as an attached picture where the
-container holds one: MP3 (ID3v2.3 APIC), M4A/MP4 audio (`covr`) and FLAC (PICTURE block). JPEG
-and PNG are copied, other images (WebP thumbnails) become JPEG. Ogg and Opus files get none:
+Cover art (a second input, the fetched thumbnail; else the source's own attached picture) is
+embedded as an attached picture where the container holds one: MP3 (ID3v2.3 APIC), M4A/MP4
+audio (`covr`) and FLAC (PICTURE block). JPEG and PNG are copied, other images (WebP
+thumbnails) become JPEG. Ogg and Opus files get none:
 FFmpeg's Ogg muxer takes no picture stream, and a METADATA_BLOCK_PICTURE comment would have to
 pass the whole image on the command line. Video outputs keep their own first frame instead.
 """
@@ -133,12 +134,13 @@ def plan_conversion(
     """Plan the conversion of `source` to `format`.
 
     Video is kept only for `media=VIDEO` with an MP4 target and a source that has video; every
-    other plan maps just the first audio stream, which drops video, cover art, subtitles and
+    other plan maps just the first audio stream (and a cover), which drops video, subtitles and
     data streams. `tags` (as from `tags_for`) override the source's own tags, which are kept;
     formats without tags (raw AAC) ignore them. Pass `video_encoder_for(ffmpeg)` as
     `video_encoder` when the binary might lack libx264. `cover` is the probe of a picture that
     `convert` passes as the second input; it is embedded when the target holds one (see the
-    module notes) and ignored otherwise. The plan says whether it did (`cover`).
+    module notes) and ignored otherwise. The plan says whether it did (`cover`). Without it, the
+    source's own cover art is kept where the target holds one.
     """
     target = _TARGETS[format]
     keep_video = (
@@ -161,11 +163,13 @@ def plan_conversion(
         copied = copied and audio_copy
         args += ["-map", "0:a:0", *audio_args]
     with_cover = False
-    if cover is not None and target.cover is not None and not keep_video:
-        codec = "copy" if cover.video_codec in _COVER_COPYABLE else "mjpeg"
-        args += ["-map", "1:v:0", "-c:v", codec, "-disposition:v:0", "attached_pic"]
+    picture = _picture(source, cover)
+    if picture is not None and target.cover is not None and not keep_video:
+        stream, picture_codec = picture
+        codec = "copy" if picture_codec in _COVER_COPYABLE else "mjpeg"
+        args += ["-map", stream, "-c:v", codec, "-disposition:v:0", "attached_pic"]
         args += target.cover
-        with_cover = True
+        with_cover = cover is not None  # the fetched picture: `convert`'s second input
     if target.tags:
         args += _tag_args(source, target, tags or {})
     if target.faststart:
@@ -174,6 +178,16 @@ def plan_conversion(
     return ConversionPlan(
         args=tuple(args), stream_copy=copied, extension=format.value, cover=with_cover
     )
+
+
+def _picture(source: MediaProbe, cover: MediaProbe | None) -> tuple[str, str | None] | None:
+    """The cover to embed, as (`-map` specifier, codec): the fetched picture (second input)
+    when there is one, else the source's own attached picture, which `-map 0:a:0` would drop."""
+    if cover is not None:
+        return "1:v:0", cover.video_codec
+    if source.cover_index is not None:
+        return f"0:{source.cover_index}", source.cover_codec
+    return None
 
 
 def _tag_args(source: MediaProbe, target: _Target, tags: Mapping[str, str]) -> list[str]:

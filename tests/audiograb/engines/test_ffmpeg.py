@@ -447,6 +447,61 @@ def test_vorbis_comments_of_an_ogg_source_are_kept_and_ours_win(
     assert ours["title"] == "Our title"
 
 
+def picture_of(path: Path) -> bytes | None:
+    """The bytes of the file's attached picture, if it has one."""
+    with av.open(str(path)) as container:
+        for stream in container.streams.video:
+            if stream.disposition & av.stream.Disposition.attached_pic:
+                return b"".join(bytes(packet) for packet in container.demux(stream) if packet.size)
+    return None
+
+
+def make_picture(dest: Path, pattern: str) -> Path:
+    run_ffmpeg("-f", "lavfi", "-i", f"{pattern}=size=64x64", "-frames:v", "1", str(dest))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def covered_mp3(library: MediaLibrary) -> Path:
+    """A tagged MP3 with its own front cover, as music libraries are full of."""
+    art = make_picture(library.root / "art.jpg", "testsrc")
+    dest = library.root / "covered.mp3"
+    run_ffmpeg("-i", str(library.tone("mp3", title="Song")), "-i", str(art), "-map", "0:a",
+               "-map", "1:v", "-c", "copy", "-disposition:v:0", "attached_pic",
+               "-id3v2_version", "3", str(dest))  # fmt: skip
+    return dest
+
+
+@pytest.mark.parametrize(
+    "target", [AudioFormat.MP3, AudioFormat.M4A, AudioFormat.FLAC, AudioFormat.OGG]
+)
+def test_the_source_cover_is_kept_where_the_target_holds_one(
+    covered_mp3: Path, tmp_path: Path, target: AudioFormat
+) -> None:
+    # `-map 0:a:0` dropped it: converting a music file lost its artwork, even mp3 -> mp3.
+    dest, _ = run(covered_mp3, tmp_path, target)
+    if target is AudioFormat.OGG:
+        assert picture_of(dest) is None  # FFmpeg's Ogg muxer takes no picture
+    else:
+        assert picture_of(dest) == picture_of(covered_mp3)
+    assert probe(dest).video_codec is None  # a cover is not video
+    assert read_tags(dest)["title"] == "Song"
+
+
+def test_a_fetched_cover_wins_over_the_source_cover(covered_mp3: Path, tmp_path: Path) -> None:
+    fetched = make_picture(tmp_path / "thumbnail.png", "rgbtestsrc")
+    plan = plan_conversion(
+        probe(covered_mp3),
+        format=AudioFormat.M4A,
+        quality=Quality.HIGH,
+        media=MediaKind.AUDIO,
+        cover=probe(fetched),
+    )
+    dest = tmp_path / "out.m4a"
+    convert(covered_mp3, dest, plan, ffmpeg=ffmpeg_exe(), cover=fetched)
+    assert picture_of(dest) == fetched.read_bytes()
+
+
 # --- running: progress, cancel, failure ----------------------------------------------------
 
 
