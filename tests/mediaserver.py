@@ -39,6 +39,8 @@ _CONTENT_TYPES = {
     ".aac": "audio/aac",
     ".html": "text/html; charset=utf-8",
     ".xml": "application/rss+xml",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
 }
 _CHUNK = 16 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")

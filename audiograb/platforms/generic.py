@@ -79,7 +79,7 @@ def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved | None:
     if not looks_like_feed(page):
         title = PurePosixPath(page.filename).stem.strip() if page.filename else ""
         return Resolved(media_url=matched.url, media=MediaInfo(title=title)) if title else None
-    feed = parse_feed(page.body)
+    feed = parse_feed(page.body, base_url=page.url)
     if not feed.episodes:
         raise AudiograbError(ErrorCode.NOT_FOUND, f"the feed {matched.url} has no episodes")
     latest = feed.episodes[0]
