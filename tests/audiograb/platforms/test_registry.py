@@ -145,6 +145,23 @@ CANONICAL = [
         "https://podcasts.apple.com/cn/podcast/%E5%B0%8F%E5%AE%87%E5%AE%99/id1487143507"
         "?i=1000655423711",
     ),
+    # Apple's player and the old iTunes host carry the same paths.
+    (
+        "https://embed.podcasts.apple.com/us/podcast/the-daily/id1200361736?i=1000681335183",
+        "apple_podcasts",
+        "https://podcasts.apple.com/us/podcast/the-daily/id1200361736?i=1000681335183",
+    ),
+    (
+        "https://itunes.apple.com/gb/podcast/the-daily/id1200361736?mt=2",
+        "apple_podcasts",
+        "https://podcasts.apple.com/gb/podcast/the-daily/id1200361736",
+    ),
+    # Spotify embed links
+    (
+        "https://open.spotify.com/embed/episode/5Xt5DXGzch68nYYamXrNxZ?utm_source=generator",
+        "spotify",
+        "https://open.spotify.com/episode/5Xt5DXGzch68nYYamXrNxZ",
+    ),
     # Instagram
     (
         "https://www.instagram.com/reel/C9xQ3sVvJkL/",
@@ -172,6 +189,11 @@ CANONICAL = [
         "https://www.instagram.com/reel/C9xQ3sVvJkL/",
     ),
     ("https://instagr.am/p/C9xQ3sVvJkL/", "instagram", "https://www.instagram.com/p/C9xQ3sVvJkL/"),
+    (
+        "https://www.instagram.com/reel/C9xQ3sVvJkL/embed/captioned/",
+        "instagram",
+        "https://www.instagram.com/reel/C9xQ3sVvJkL/",
+    ),
     # 小红书
     (
         f"https://www.xiaohongshu.com/explore/{XHS_ID}",
