@@ -31,7 +31,7 @@ def default_output(source: Path, target: AudioFormat) -> Path:
     "format_",
     type=click.Choice(FORMATS),
     default=None,
-    help="Target format (default: the -o file's extension).",
+    help="Target format (default: the -o file's extension; mp4 with --video).",
 )
 @quality_option()
 @click.option("--video", is_flag=True, help="Keep the video stream (mp4 only).")
@@ -58,7 +58,7 @@ async def command(
 ) -> None:
     """Convert FILE to another format (m4a -> mp4 is a remux, not an encode)."""
     folder, named = split_output(output) if output is not None else (file.parent, None)
-    target = choose_format(format_, named, None)
+    target = choose_format(format_, named, None, video=video)
     dest = named or folder / default_output(file, target).name
     if _same_file(dest, file):
         fail(f"{dest} is the input file; choose another name with -o")

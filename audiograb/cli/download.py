@@ -3,7 +3,6 @@
 import asyncclick as click
 
 from audiograb.cli.common import (
-    fail,
     overwrite_option,
     quality_option,
     reports_errors,
@@ -54,9 +53,7 @@ async def command(
     """Download URL and save it as audio (or video with --video)."""
     media = MediaKind.VIDEO if video else MediaKind.AUDIO
     folder, dest = split_output(output)
-    chosen = choose_format(format_, dest, AudioFormat.MP4 if video else AudioFormat.M4A)
-    if video and chosen is not AudioFormat.MP4:
-        fail("video downloads are saved as mp4; drop -f or use -f mp4")
+    chosen = choose_format(format_, dest, AudioFormat.M4A, video=video)
     if dest is not None:
         refuse_existing(dest, overwrite)
     settings = settings_of(ctx, output_dir=folder)

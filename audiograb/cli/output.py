@@ -17,25 +17,29 @@ def split_output(output: str | None) -> tuple[Path, Path | None]:
 
 
 def choose_format(
-    chosen: str | None, dest: Path | None, default: AudioFormat | None
+    chosen: str | None, dest: Path | None, default: AudioFormat | None, *, video: bool = False
 ) -> AudioFormat:
-    """The output format: `-f`, else the one the `-o` file's extension names, else `default`.
+    """The output format: `-f`, else the one the `-o` file's extension names, else `default`
+    (MP4 with `--video`, the one format that keeps video).
 
     An `-o` file named for another format than `-f` is refused: `episode.mp3` holding M4A data
     fools players and people alike. Names with other extensions (or none) are taken as given.
     """
     named = _format_named_by(dest)
     if chosen is None:
-        found = named or default
+        found = named or (AudioFormat.MP4 if video else default)
         if found is None:
             fail("which format? pass -f FORMAT, or name the -o file with its extension")
-        return found
-    if named is not None and named.value != chosen:
+    elif named is not None and named.value != chosen:
         raise AudiograbError(
             ErrorCode.INVALID_REQUEST,
             f"{dest} is named for {named.value}, not {chosen}; rename it or change -f",
         )
-    return AudioFormat(chosen)
+    else:
+        found = AudioFormat(chosen)
+    if video and found is not AudioFormat.MP4:
+        fail("video is saved as mp4; drop -f or use -f mp4")
+    return found
 
 
 def refuse_existing(dest: Path, overwrite: bool) -> None:

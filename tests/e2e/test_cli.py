@@ -146,3 +146,14 @@ def test_convert_into_a_folder(media_root: Path, tmp_path: Path) -> None:
         result = run_cli("convert", "-f", "opus", str(source), "-o", output, data=tmp_path / "d")
         assert result.returncode == 0, result.stderr
         assert probe(tmp_path / folder / "talk.opus").audio_codec == "opus"
+
+
+def test_convert_with_video_means_mp4(media_root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "clip.mkv"
+    source.write_bytes((media_root / "clip.mp4").read_bytes())
+    result = run_cli("convert", "--video", "-f", "mp3", str(source), data=tmp_path / "d")
+    assert result.returncode == 1
+    assert "mp4" in result.stderr.strip().splitlines()[-1]
+    result = run_cli("convert", "--video", str(source), data=tmp_path / "d")  # no -f: mp4
+    assert result.returncode == 0, result.stderr
+    assert probe(tmp_path / "clip.mp4").video_codec is not None
