@@ -3,8 +3,9 @@
 It runs the stdlib `ThreadingHTTPServer` on its own thread, so it serves sync tests, async tests
 on either anyio backend, and yt-dlp's worker threads alike. Files get their Content-Type,
 Content-Length and `Range` (206) support; HLS playlists get `application/vnd.apple.mpegurl`.
-Switches: redirects, 404s, connections dropped mid-body, bandwidth limits and a per-request
-latency. Every request is logged.
+Switches: redirects, 404s, connections dropped mid-body, bandwidth limits, a per-request
+latency and headers of your own (a Content-Type, a Content-Disposition). Every request is
+logged.
 
     with media_server(tmp_path) as server:
         server.drop_after("/tone.m4a", 10_000)
@@ -38,6 +39,8 @@ _CONTENT_TYPES = {
     ".aac": "audio/aac",
     ".html": "text/html; charset=utf-8",
     ".xml": "application/rss+xml",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
 }
 _CHUNK = 16 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
@@ -71,6 +74,7 @@ class MediaServer:
     _missing: set[str] = field(default_factory=set)
     _drops: dict[str, _Drop] = field(default_factory=dict)
     _rates: dict[str, float] = field(default_factory=dict)
+    _headers: dict[str, dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -97,6 +101,14 @@ class MediaServer:
             self._rates.pop(_norm(path), None)
         else:
             self._rates[_norm(path)] = bytes_per_second
+
+    def set_headers(self, path: str, **headers: str) -> None:
+        """Answer `path` with these headers too, over the defaults of the same name.
+
+        Python names stand for header names: `Content_Type="audio/mpeg"`.
+        """
+        named = {name.replace("_", "-"): value for name, value in headers.items()}
+        self._headers[_norm(path)] = named
 
     def requests_for(self, path: str) -> list[RequestRecord]:
         """The logged requests for `path`."""
@@ -154,6 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             "Content-Type": _CONTENT_TYPES.get(file.suffix, "application/octet-stream"),
             "Accept-Ranges": "bytes",
         }
+        headers.update(state._headers.get(path, {}))
         byte_range = _parse_range(self.headers.get("Range"), len(data))
         if byte_range is not None:
             start, end = byte_range

@@ -15,6 +15,7 @@ from audiograb.cli import (
     schedule,
     transcribe,
 )
+from audiograb.cli.common import looks_like_url
 
 
 class UrlShortcutGroup(click.Group):
@@ -24,13 +25,9 @@ class UrlShortcutGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         first = args[0] if args else ""
-        if self.get_command(ctx, first) is None and _looks_like_url(first):
+        if self.get_command(ctx, first) is None and looks_like_url(first):
             args = ["download", *args]
         return await super().resolve_command(ctx, args)
-
-
-def _looks_like_url(text: str) -> bool:
-    return "://" in text or text.startswith(("www.", "x.com/", "twitter.com/", "youtu.be/"))
 
 
 @click.group(cls=UrlShortcutGroup, context_settings={"help_option_names": ["-h", "--help"]})

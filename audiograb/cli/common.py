@@ -19,8 +19,27 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+class CommandError(Exception):
+    """A command stops with a one-line reason and an exit code (raised by `fail`).
+
+    An exception, not `sys.exit` on the spot: raised inside `open_audiograb`, a `SystemExit`
+    (a BaseException) would leave the actor system's task group wrapped in an exception group
+    and print a traceback, while an `Exception` comes out of it unchanged. `reports_errors`,
+    outside every task group, prints it and exits.
+    """
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """Print a one-line reason to stderr and exit non-zero."""
+    """Stop the command: `reports_errors` prints `error: message` and exits with `code`."""
+    raise CommandError(message, code)
+
+
+def _exit(message: str, code: int = EXIT_FAILED) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -32,16 +51,33 @@ def reports_errors(command: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await command(*args, **kwargs)
+        except CommandError as failure:
+            _exit(failure.message, failure.exit_code)
         except AudiograbError as error:
-            fail(f"{error.message} [{error.code.value}]")
+            _exit(f"{error.message} [{error.code.value}]")
         except SettingsError as error:
-            fail(str(error), EXIT_USAGE)
+            _exit(str(error), EXIT_USAGE)
         except OSError as error:
-            fail(f"{error.strerror or error} ({error.filename or 'no file'})")
+            _exit(f"{error.strerror or error} ({error.filename or 'no file'})")
         except Exception as error:  # a bug: still one line, with what to report
-            fail(f"internal error, please report it: {error!r} [internal]")
+            _exit(f"internal error, please report it: {error!r} [internal]")
 
     return wrapper
+
+
+# Links people type or paste without a scheme, which the CLI still takes for URLs.
+_SCHEMELESS = ("www.", "x.com/", "twitter.com/", "youtu.be/")
+
+
+def looks_like_url(text: str) -> bool:
+    """Whether a command-line argument is a link (`audiograb URL` means download)."""
+    return "://" in text or text.startswith(_SCHEMELESS)
+
+
+def with_scheme(url: str) -> str:
+    """`x.com/i/spaces/ID` as typed becomes `https://x.com/i/spaces/ID`; the rest is unchanged
+    (the platform registry, which wants a scheme, judges it)."""
+    return f"https://{url}" if "://" not in url and url.startswith(_SCHEMELESS) else url
 
 
 def settings_of(ctx: click.Context, **overrides: Any) -> Settings:
@@ -74,4 +110,11 @@ def priority_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
         default=DEFAULT_PRIORITY,
         show_default=True,
         help="Higher runs first.",
+    )
+
+
+def overwrite_option() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`--overwrite`: replace an existing output file instead of refusing."""
+    return click.option(
+        "--overwrite", is_flag=True, help="Replace the output file if it exists (default: refuse)."
     )

@@ -6,8 +6,9 @@ from pathlib import Path
 import anyio
 import asyncclick as click
 
-from audiograb.cli.common import fail, quality_option, reports_errors, settings_of
+from audiograb.cli.common import fail, overwrite_option, quality_option, reports_errors, settings_of
 from audiograb.cli.download import FORMATS
+from audiograb.cli.output import choose_format, refuse_existing, split_output
 from audiograb.cli.progress import ProgressLine
 from audiograb.domain import AudioFormat, ConversionProgress, MediaKind, Quality
 from audiograb.pipeline import open_audiograb
@@ -25,34 +26,43 @@ def default_output(source: Path, target: AudioFormat) -> Path:
 @click.command("convert")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "-f", "--format", "format_", type=click.Choice(FORMATS), required=True, help="Target format."
+    "-f",
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Target format (default: the -o file's extension; mp4 with --video).",
 )
 @quality_option()
 @click.option("--video", is_flag=True, help="Keep the video stream (mp4 only).")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=str,
     default=None,
-    help="Output file (default: FILE with the new extension).",
+    help="Output file, or folder (default: FILE with the new extension, beside FILE).",
 )
+@overwrite_option()
 @click.option("--delete-original", is_flag=True, help="Remove FILE after a successful conversion.")
 @click.pass_context
 @reports_errors
 async def command(
     ctx: click.Context,
     file: Path,
-    format_: str,
+    format_: str | None,
     quality: str,
     video: bool,
-    output: Path | None,
+    output: str | None,
+    overwrite: bool,
     delete_original: bool,
 ) -> None:
     """Convert FILE to another format (m4a -> mp4 is a remux, not an encode)."""
-    target = AudioFormat(format_)
-    dest = output or default_output(file, target)
+    folder, named = split_output(output) if output is not None else (file.parent, None)
+    target = choose_format(format_, named, None, video=video)
+    dest = named or folder / default_output(file, target).name
     if _same_file(dest, file):
         fail(f"{dest} is the input file; choose another name with -o")
+    refuse_existing(dest, overwrite)
     line = ProgressLine(sys.stderr)
 
     def show(progress: ConversionProgress) -> None:

@@ -1,25 +1,20 @@
 """`audiograb download URL`: grab one URL to a file, with a live progress bar."""
 
-from pathlib import Path
-
 import asyncclick as click
 
-from audiograb.cli.common import fail, quality_option, reports_errors, settings_of
+from audiograb.cli.common import (
+    overwrite_option,
+    quality_option,
+    reports_errors,
+    settings_of,
+    with_scheme,
+)
 from audiograb.cli.follow import finish, follow
+from audiograb.cli.output import choose_format, refuse_existing, split_output
 from audiograb.domain import AudioFormat, JobRequest, MediaKind, Quality
 from audiograb.pipeline import open_audiograb
 
 FORMATS = [f.value for f in AudioFormat]
-
-
-def split_output(output: str | None) -> tuple[Path, Path | None]:
-    """`-o` names a folder (existing, or written with a trailing slash) or a file."""
-    if output is None:
-        return Path.cwd(), None
-    path = Path(output)
-    if output.endswith(("/", "\\")) or path.is_dir():
-        return path, None
-    return path.parent, path
 
 
 @click.command("download")
@@ -30,7 +25,7 @@ def split_output(output: str | None) -> tuple[Path, Path | None]:
     "format_",
     type=click.Choice(FORMATS),
     default=None,
-    help="Output format (default m4a; mp4 with --video).",
+    help="Output format (default: the -o file's extension, else m4a; mp4 with --video).",
 )
 @quality_option()
 @click.option("--video", is_flag=True, help="Keep the video too (saved as mp4).")
@@ -42,6 +37,7 @@ def split_output(output: str | None) -> tuple[Path, Path | None]:
     default=None,
     help="Output file, or folder (default: the current folder).",
 )
+@overwrite_option()
 @click.pass_context
 @reports_errors
 async def command(
@@ -52,16 +48,21 @@ async def command(
     video: bool,
     playlist: bool,
     output: str | None,
+    overwrite: bool,
 ) -> None:
     """Download URL and save it as audio (or video with --video)."""
     media = MediaKind.VIDEO if video else MediaKind.AUDIO
-    chosen = AudioFormat(format_ or (AudioFormat.MP4 if video else AudioFormat.M4A))
-    if video and chosen is not AudioFormat.MP4:
-        fail("video downloads are saved as mp4; drop -f or use -f mp4")
     folder, dest = split_output(output)
+    chosen = choose_format(format_, dest, AudioFormat.M4A, video=video)
+    if dest is not None:
+        refuse_existing(dest, overwrite)
     settings = settings_of(ctx, output_dir=folder)
     request = JobRequest(
-        url=url, format=chosen, quality=Quality(quality), media=media, playlist=playlist
+        url=with_scheme(url),
+        format=chosen,
+        quality=Quality(quality),
+        media=media,
+        playlist=playlist,
     )
     async with open_audiograb(settings, resume=False) as ag:
         job = await ag.submit(request, dest=dest)

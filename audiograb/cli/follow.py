@@ -34,10 +34,9 @@ async def follow(ag: Audiograb, job_id: str) -> Job:
 
 
 def finish(job: Job) -> None:
-    """Print where the file went, or exit non-zero with the one-line reason.
+    """Print where the file went, or stop the command with the one-line reason (`fail`).
 
-    Call it after leaving `open_audiograb`: an exit inside it would leave through the actor
-    system's task group and print an exception-group traceback instead of the reason.
+    Called once `open_audiograb` has closed, so the file is reported after the actors stop.
     """
     if job.state is JobState.COMPLETED and job.output_path:
         print(job.output_path)

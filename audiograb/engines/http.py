@@ -35,6 +35,9 @@ class HttpResponse(msgspec.Struct, frozen=True, kw_only=True):
     status: int
     content_type: str
     body: bytes
+    filename: str | None = None
+    """The file name a `Content-Disposition` header gives (RFC 6266, `filename*` included),
+    without any folder part; None when there is none."""
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
@@ -88,6 +91,7 @@ def guarded_fetch(
                 status=response.status,
                 content_type=content_type,
                 body=body,
+                filename=_filename(response.headers),
             )
     except AudiograbError:
         raise
@@ -98,6 +102,15 @@ def guarded_fetch(
         if isinstance(reason, AudiograbError):
             raise reason from None
         raise AudiograbError(ErrorCode.NETWORK, f"cannot fetch {url}: {reason}") from error
+
+
+def _filename(headers: http.client.HTTPMessage) -> str | None:
+    """The name in `Content-Disposition: attachment; filename*=UTF-8''Episode%201.mp3`."""
+    name = headers.get_filename()
+    if not name:
+        return None
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name or None
 
 
 def _read(response: Any, url: str, max_bytes: int) -> bytes:

@@ -40,6 +40,7 @@ from yt_dlp.downloader.ism import IsmFD
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking.exceptions import NoSupportingHandlers, TransportError
 from yt_dlp.utils import DownloadCancelled, GeoRestrictedError, UnsupportedError
+from yt_dlp.utils._utils import _UnsafeExtensionError
 
 from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, MediaInfo, MediaKind
 from audiograb.engines.netguard import AddressPolicy, check_url, guarded
@@ -290,6 +291,10 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
                 raise
             raise refusal from error
 
+    def process_video_result(self, info_dict: dict[str, Any], download: bool = True) -> Any:
+        _neutral_extensions(info_dict)
+        return super().process_video_result(info_dict, download=download)
+
     def dl(
         self, name: str, info: dict[str, Any], subtitle: bool = False, test: bool = False
     ) -> Any:
@@ -312,6 +317,20 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
         watch = _ExternalWatch(options.work_dir, self._on_progress, options.progress_interval)
         with watch.running(self._cancel):
             return super().dl(name, info, subtitle=subtitle, test=test)
+
+
+def _neutral_extensions(info: dict[str, Any]) -> None:
+    """Give formats whose extension yt-dlp deems unsafe its neutral `unknown_video` instead.
+
+    For a direct link yt-dlp takes the extension from the URL, and then refuses to write
+    `download.php?id=3` (or `.aspx`, `.cgi`) as a file with an unusual extension. The name is
+    no concern here: the file stays in the job's work folder, and FFmpeg reads its content.
+    """
+    allowed = _UnsafeExtensionError.ALLOWED_EXTENSIONS
+    for entry in [info, *(info.get("formats") or ())]:
+        ext = entry.get("ext")
+        if isinstance(ext, str) and ext.lower() not in allowed:
+            entry["ext"] = "unknown_video"
 
 
 def _name(downloader: type | None) -> str:

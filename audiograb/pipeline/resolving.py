@@ -106,6 +106,7 @@ class Preparation(msgspec.Struct, frozen=True, kw_only=True):
             status=response.status,
             content_type=response.content_type,
             body=response.body,
+            filename=response.filename,
         )
 
     def resolve(self, options: ytdlp.DownloadOptions) -> Resolved | None:

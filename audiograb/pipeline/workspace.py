@@ -12,18 +12,24 @@ from pathlib import Path
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _SPACES = re.compile(r"\s+")
 MAX_STEM_CHARS = 120
+# File systems limit a name to 255 bytes (ext4, btrfs, APFS...), and a stem gets up to 40 more:
+# " [job id]", the extension and the converter's ".NAME.part" partial file.
+MAX_STEM_BYTES = 200
 
 
 def safe_stem(title: str | None, fallback: str) -> str:
     """Make a file-name stem from a title: no separators, control or reserved characters.
 
-    Keeps non-Latin text (a 小红书 title stays readable); never returns an empty, hidden or
-    dot-only name, so the result cannot climb out of the folder it is joined to.
+    Keeps non-Latin text (a 小红书 title stays readable) but cuts it to fit a file name: at most
+    `MAX_STEM_CHARS` characters and `MAX_STEM_BYTES` bytes of UTF-8 (Chinese takes 3 bytes a
+    character, emoji 4). Never returns an empty, hidden or dot-only name, so the result cannot
+    climb out of the folder it is joined to.
     """
     text = unicodedata.normalize("NFC", title or "")
     text = _SPACES.sub(" ", _UNSAFE.sub(" ", text)).strip(" .")
-    text = text[:MAX_STEM_CHARS].rstrip(" .")
-    return text or fallback
+    text = text[:MAX_STEM_CHARS]
+    text = text.encode()[:MAX_STEM_BYTES].decode(errors="ignore")  # whole characters only
+    return text.rstrip(" .") or fallback
 
 
 class Workspace:

@@ -1,5 +1,8 @@
 """Apple Podcasts: `podcasts.apple.com/CC/podcast/SLUG/idSHOW?i=EPISODE` and show links.
 
+The same paths on the player's `embed.podcasts.apple.com` and on the old `itunes.apple.com`
+(still all over older show notes) are the same episodes and shows.
+
 Resolved through the iTunes lookup API and the show's own RSS feed: the lookup names the feed
 and the episode's guid, title and date; the feed's item with that guid (or that exact title on
 that day) gives the enclosure and the show notes. When the feed lacks the episode, the lookup's
@@ -170,7 +173,7 @@ def _listed_media(listed: dict[str, Any], page_url: str, show_name: str | None) 
 
 SITE = Site(
     platform=PLATFORM,
-    hosts=frozenset({_HOST}),
+    hosts=frozenset({_HOST, "embed.podcasts.apple.com", "itunes.apple.com"}),
     shapes=(
         "podcasts.apple.com/CC/podcast/SLUG/idSHOW?i=EPISODE",
         "podcasts.apple.com/CC/podcast/SLUG/idSHOW (latest episode)",

@@ -11,6 +11,7 @@ import email.utils
 import html
 import re
 import unicodedata
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
@@ -78,11 +79,15 @@ def fetch_feed(fetch: Fetcher, url: str) -> Feed:
     page = fetch(url, accept=FEED_ACCEPT)
     if not looks_like_feed(page):
         raise AudiograbError(ErrorCode.NOT_FOUND, f"{url} is not a podcast RSS feed")
-    return parse_feed(page.body)
+    return parse_feed(page.body, base_url=page.url)
 
 
-def parse_feed(body: bytes) -> Feed:
-    """Parse RSS 2.0 with the iTunes extensions; items without an enclosure are skipped."""
+def parse_feed(body: bytes, *, base_url: str) -> Feed:
+    """Parse RSS 2.0 with the iTunes extensions; items without an enclosure are skipped.
+
+    Enclosure and artwork URLs are made absolute against `base_url`, the feed's own URL: some
+    feeds give them relative (`ep1.mp3`) or scheme-relative (`//cdn.example.com/ep1.mp3`).
+    """
     try:
         root = ET.fromstring(body)
     except ET.ParseError as error:
@@ -91,8 +96,9 @@ def parse_feed(body: bytes) -> Feed:
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise AudiograbError(ErrorCode.DOWNLOAD_FAILED, "the feed has no RSS channel")
-    image = _attr(channel, f"{_ITUNES}image", "href") or _text(channel, "image/url")
-    episodes = [_episode(item, image) for item in channel.iter("item")]
+    image = _absolute(base_url, _attr(channel, f"{_ITUNES}image", "href"))
+    image = image or _absolute(base_url, _text(channel, "image/url"))
+    episodes = [_episode(item, image, base_url) for item in channel.iter("item")]
     found = [episode for episode in episodes if episode is not None]
     found.sort(key=lambda e: e.published or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
     return Feed(
@@ -103,9 +109,9 @@ def parse_feed(body: bytes) -> Feed:
     )
 
 
-def _episode(item: ET.Element, show_image: str | None) -> FeedEpisode | None:
+def _episode(item: ET.Element, show_image: str | None, base_url: str) -> FeedEpisode | None:
     enclosure = item.find("enclosure")
-    url = enclosure.get("url", "").strip() if enclosure is not None else ""
+    url = _absolute(base_url, enclosure.get("url") if enclosure is not None else None)
     if not url:
         return None
     description = (
@@ -120,9 +126,15 @@ def _episode(item: ET.Element, show_image: str | None) -> FeedEpisode | None:
         published=parse_date(_text(item, "pubDate")),
         description=plain_text(description),
         duration=_duration(_text(item, f"{_ITUNES}duration")),
-        image=_attr(item, f"{_ITUNES}image", "href") or show_image,
+        image=_absolute(base_url, _attr(item, f"{_ITUNES}image", "href")) or show_image,
         link=_text(item, "link"),
     )
+
+
+def _absolute(base_url: str, url: str | None) -> str | None:
+    """`url` resolved against `base_url`; None for a missing or blank one."""
+    url = (url or "").strip()
+    return urllib.parse.urljoin(base_url, url) if url else None
 
 
 def _text(element: ET.Element, path: str) -> str | None:

@@ -2,14 +2,16 @@
 
 yt-dlp's generic extractor handles media, manifests and pages with embedded media. A podcast
 RSS feed is ours: the resolver fetches URLs that do not name a media file and, when the answer
-is an RSS document, resolves it to its latest episode; anything else goes to yt-dlp unchanged.
+is an RSS document, resolves it to its latest episode; anything else goes to yt-dlp unchanged,
+titled after the `Content-Disposition` file name when the server gives one (yt-dlp would name
+`download.php?id=3` "download").
 The URL is kept as given (fragment aside): query parameters of direct links are often signed,
 so even tracking-looking ones may not be removed.
 """
 
 from pathlib import PurePosixPath
 
-from audiograb.domain import AudiograbError, ErrorCode
+from audiograb.domain import AudiograbError, ErrorCode, MediaInfo
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, parse_url
 from audiograb.platforms.feeds import (
     FEED_ACCEPT,
@@ -68,14 +70,16 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl:
 
 
 def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved | None:
-    """A podcast feed's latest episode; None (yt-dlp reads the URL) for everything else."""
+    """A podcast feed's latest episode; a served file's own name as its title; else None (yt-dlp
+    reads the URL as it is)."""
     suffix = PurePosixPath(parse_url(matched.url).path).suffix.lower()
     if suffix in _MEDIA_SUFFIXES:
         return None
     page = ctx.fetch(matched.url, accept=FEED_ACCEPT, only=FEED_TYPES)
     if not looks_like_feed(page):
-        return None
-    feed = parse_feed(page.body)
+        title = PurePosixPath(page.filename).stem.strip() if page.filename else ""
+        return Resolved(media_url=matched.url, media=MediaInfo(title=title)) if title else None
+    feed = parse_feed(page.body, base_url=page.url)
     if not feed.episodes:
         raise AudiograbError(ErrorCode.NOT_FOUND, f"the feed {matched.url} has no episodes")
     latest = feed.episodes[0]

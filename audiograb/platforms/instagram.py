@@ -1,8 +1,9 @@
 """Instagram reels, posts and IGTV: `instagram.com/(reel|reels|p|tv)/CODE`.
 
-An optional leading user segment (`instagram.com/USER/reel/CODE`) is dropped, `reels` becomes
-`reel`, and share tracking (`igsh=`, `utm_*`) goes. Much of Instagram needs a logged-in session:
-pass browser cookies.
+An optional leading user segment (`instagram.com/USER/reel/CODE`) and a trailing `/embed` (from
+embed codes) are dropped, `reels` becomes `reel`, share tracking (`igsh=`, `utm_*`) goes, and
+Instagram's short host `instagr.am` becomes `www.instagram.com`. Much of Instagram needs a
+logged-in session: pass browser cookies.
 """
 
 import re
@@ -24,7 +25,8 @@ PLATFORM = Platform(
 )
 
 _PATH = re.compile(
-    r"(?:/(?!share/)[A-Za-z0-9_.]{1,30})?/(?P<kind>reels?|p|tv)/(?P<code>[A-Za-z0-9_-]{5,64})/?"
+    r"(?:/(?!share/)[A-Za-z0-9_.]{1,30})?/(?P<kind>reels?|p|tv)/(?P<code>[A-Za-z0-9_-]{5,64})"
+    r"(?:/embed(?:/captioned)?)?/?"
 )
 
 
@@ -39,7 +41,7 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
 
 SITE = Site(
     platform=PLATFORM,
-    hosts=frozenset({"instagram.com", "www.instagram.com", "m.instagram.com"}),
+    hosts=frozenset({"instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am"}),
     shapes=("instagram.com/reel/CODE", "instagram.com/p/CODE", "instagram.com/tv/CODE"),
     match=_match,
 )

@@ -35,6 +35,8 @@ class FetchedPage(msgspec.Struct, frozen=True, kw_only=True):
     content_type: str
     """The Content-Type header as sent (`text/html; charset=utf-8`), or empty."""
     body: bytes
+    filename: str | None = None
+    """The file name the server gives in `Content-Disposition`, if any."""
 
     @property
     def media_type(self) -> str:

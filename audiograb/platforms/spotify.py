@@ -52,8 +52,9 @@ PLATFORM = Platform(
 
 _OPEN_HOST = "open.spotify.com"
 _SHORT_HOST = "spotify.link"
+# Links copied from an embed code (`open.spotify.com/embed/episode/ID`) name the same item.
 _PATH = re.compile(
-    r"(?:/intl-[A-Za-z]{2}(?:-[A-Za-z]{2,4})?)?"
+    r"(?:/intl-[A-Za-z]{2}(?:-[A-Za-z]{2,4})?)?(?:/embed)?"
     r"/(?P<kind>episode|track|show|album|playlist)/(?P<id>[A-Za-z0-9]{22})/?"
 )
 _SHORT_PATH = re.compile(r"/(?P<code>[A-Za-z0-9]{4,32})/?")
@@ -300,7 +301,7 @@ SITE = Site(
     platform=PLATFORM,
     hosts=frozenset({_OPEN_HOST, _SHORT_HOST}),
     shapes=(
-        "open.spotify.com/(episode|track|show)/ID",
+        "open.spotify.com/[embed/](episode|track|show)/ID",
         "spotify.link/CODE",
     ),
     match=_match,

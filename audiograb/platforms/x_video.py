@@ -1,7 +1,10 @@
 """X (Twitter) posts with video: `x.com/USER/status/ID`, `twitter.com` and mobile hosts unified.
 
 The canonical form is `https://x.com/USER/status/ID`, keeping `/video/N` when the link picks one
-video of a multi-video post; tracking parameters (`s=`, `t=`, `ref_src=`) are dropped.
+video of a multi-video post; `/photo/N` (a link copied while viewing a picture) means the post;
+tracking parameters (`s=`, `t=`, `ref_src=`) are dropped. Links through the embed fixers people
+share in chats (`fxtwitter.com`, `vxtwitter.com`, `fixupx.com`, `fixvx.com`) carry X's own path
+and become the same x.com URL: those services are never contacted.
 """
 
 import re
@@ -12,7 +15,14 @@ __all__ = ["PLATFORM", "SITE", "X_HOSTS"]
 
 #: Hosts of X, shared with the Spaces module.
 X_HOSTS = frozenset(
-    f"{prefix}{domain}" for prefix in ("", "www.", "mobile.") for domain in ("x.com", "twitter.com")
+    f"{prefix}{domain}"
+    for prefix in ("", "www.", "mobile.", "m.")
+    for domain in ("x.com", "twitter.com")
+)
+_EMBED_FIXERS = frozenset(
+    f"{prefix}{domain}"
+    for prefix in ("", "www.")
+    for domain in ("fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com")
 )
 
 PLATFORM = Platform(
@@ -29,7 +39,7 @@ PLATFORM = Platform(
 
 _PATH = re.compile(
     r"/(?:(?P<user>[A-Za-z0-9_]{1,15})/status|i/web/status|statuses)/(?P<id>\d{1,20})"
-    r"(?P<video>/video/\d{1,2})?/?"
+    r"(?:(?P<video>/video/\d{1,2})|/photo/\d{1,2})?/?"
 )
 
 
@@ -41,4 +51,9 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     return MatchedUrl(platform=PLATFORM, url=build_url("x.com", path))
 
 
-SITE = Site(platform=PLATFORM, hosts=X_HOSTS, shapes=("x.com/USER/status/ID",), match=_match)
+SITE = Site(
+    platform=PLATFORM,
+    hosts=X_HOSTS | _EMBED_FIXERS,
+    shapes=("x.com/USER/status/ID",),
+    match=_match,
+)

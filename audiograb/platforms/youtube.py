@@ -1,10 +1,10 @@
 """YouTube and YouTube Music: videos, shorts, live streams, and playlists when asked for.
 
-Every single-video form (`youtu.be/ID`, `/shorts/ID`, `/live/ID`, `/embed/ID`, `m.` hosts)
-becomes `https://www.youtube.com/watch?v=ID`; `music.youtube.com` keeps its host because yt-dlp
-picks its music clients (and track metadata) from it. A video URL never grows into its
-playlist: without `playlist=True` the `list=` parameter is dropped and yt-dlp is told
-`noplaylist`; a bare playlist URL without it is refused.
+Every single-video form (`youtu.be/ID`, `/shorts/ID`, `/live/ID`, `/embed/ID`, `m.` hosts, the
+privacy-enhanced embeds of `youtube-nocookie.com`) becomes `https://www.youtube.com/watch?v=ID`;
+`music.youtube.com` keeps its host because yt-dlp picks its music clients (and track metadata)
+from it. A video URL never grows into its playlist: without `playlist=True` the `list=`
+parameter is dropped and yt-dlp is told `noplaylist`; a bare playlist URL without it is refused.
 """
 
 import re
@@ -75,7 +75,17 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
 
 SITE = Site(
     platform=PLATFORM,
-    hosts=frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", _MUSIC_HOST, _SHORT_HOST}),
+    hosts=frozenset(
+        {
+            "youtube.com",
+            "www.youtube.com",
+            "m.youtube.com",
+            "youtube-nocookie.com",
+            "www.youtube-nocookie.com",
+            _MUSIC_HOST,
+            _SHORT_HOST,
+        }
+    ),
     shapes=(
         "youtube.com/watch?v=ID",
         "youtu.be/ID",

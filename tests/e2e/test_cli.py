@@ -73,8 +73,10 @@ def test_bad_input_is_one_clear_line(url: str, code: str, tmp_path: Path) -> Non
 def test_failed_download_exits_non_zero(server: MediaServer, tmp_path: Path) -> None:
     result = run_cli("download", server.url("nothing-here.mp3"), data=tmp_path)
     assert result.returncode == 1
-    assert "[not_found]" in result.stderr
     assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    assert last.endswith("[not_found]")
 
 
 def test_loopback_is_refused_without_the_setting(server: MediaServer, tmp_path: Path) -> None:
@@ -88,3 +90,70 @@ def test_platforms_lists_every_platform(tmp_path: Path) -> None:
     assert result.returncode == 0
     for name in ("X Spaces", "YouTube", "Apple Podcasts", "Spotify"):
         assert name in result.stdout
+
+
+def test_output_extension_chooses_the_format(server: MediaServer, tmp_path: Path) -> None:
+    target = tmp_path / "episode.mp3"  # no -f: the name says mp3, not the default m4a
+    result = run_cli("download", server.url("tone.m4a"), "-o", str(target), data=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert probe(target).container == "mp3"
+
+
+def test_output_named_for_another_format_is_refused(server: MediaServer, tmp_path: Path) -> None:
+    target = tmp_path / "episode.mp3"
+    result = run_cli(
+        "download", server.url("tone.m4a"), "-f", "ogg", "-o", str(target), data=tmp_path / "d"
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("[invalid_request]")
+    assert not target.exists()
+
+
+def test_download_never_replaces_an_existing_file(server: MediaServer, tmp_path: Path) -> None:
+    target = tmp_path / "episode.m4a"
+    target.write_bytes(b"precious")
+    result = run_cli("download", server.url("tone.m4a"), "-o", str(target), data=tmp_path / "d")
+    assert result.returncode == 1
+    assert "--overwrite" in result.stderr
+    assert target.read_bytes() == b"precious"
+    assert server.requests_for("tone.m4a") == []  # refused before anything was fetched
+    result = run_cli(
+        "download", server.url("tone.m4a"), "-o", str(target), "--overwrite", data=tmp_path / "d"
+    )
+    assert result.returncode == 0, result.stderr
+    assert probe(target).audio_codec == "aac"
+
+
+def test_convert_never_replaces_an_existing_file(media_root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "talk.m4a"
+    source.write_bytes((media_root / "tone.m4a").read_bytes())
+    existing = tmp_path / "talk.mp3"
+    existing.write_bytes(b"precious")
+    result = run_cli("convert", "-f", "mp3", str(source), data=tmp_path / "d")
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("[invalid_request]")
+    assert existing.read_bytes() == b"precious"
+    result = run_cli("convert", "-f", "mp3", str(source), "--overwrite", data=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert probe(existing).audio_codec == "mp3"
+
+
+def test_convert_into_a_folder(media_root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "talk.m4a"
+    source.write_bytes((media_root / "tone.m4a").read_bytes())
+    (tmp_path / "out").mkdir()
+    for output, folder in ((f"{tmp_path}/out", "out"), (f"{tmp_path}/new/", "new")):
+        result = run_cli("convert", "-f", "opus", str(source), "-o", output, data=tmp_path / "d")
+        assert result.returncode == 0, result.stderr
+        assert probe(tmp_path / folder / "talk.opus").audio_codec == "opus"
+
+
+def test_convert_with_video_means_mp4(media_root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "clip.mkv"
+    source.write_bytes((media_root / "clip.mp4").read_bytes())
+    result = run_cli("convert", "--video", "-f", "mp3", str(source), data=tmp_path / "d")
+    assert result.returncode == 1
+    assert "mp4" in result.stderr.strip().splitlines()[-1]
+    result = run_cli("convert", "--video", str(source), data=tmp_path / "d")  # no -f: mp4
+    assert result.returncode == 0, result.stderr
+    assert probe(tmp_path / "clip.mp4").video_codec is not None

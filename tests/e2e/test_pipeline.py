@@ -21,8 +21,8 @@ from audiograb.domain import (
 )
 from audiograb.engines.ffmpeg import probe
 from audiograb.pipeline import Audiograb, Recorded, open_audiograb
-from tests.media import audio_stream_packets
-from tests.mediaserver import MediaServer
+from tests.media import audio_stream_packets, read_tags
+from tests.mediaserver import MediaServer, media_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -207,3 +207,29 @@ async def test_video_request_keeps_video(settings: Settings, server: MediaServer
     assert job.output_path is not None
     with av.open(job.output_path) as container:
         assert container.streams.video
+
+
+async def test_file_served_by_a_script_is_titled_by_its_content_disposition(
+    settings: Settings, media_root: Path, tmp_path: Path
+) -> None:
+    # yt-dlp refused the ".php" extension, and would have titled the file "download".
+    site_root = tmp_path / "site"
+    site_root.mkdir()
+    (site_root / "download.php").write_bytes((media_root / "tone.m4a").read_bytes())
+    with media_server(site_root) as site:
+        site.set_headers(
+            "download.php",
+            Content_Type="audio/mp4",
+            Content_Disposition="attachment; filename*=UTF-8''Nice%20Episode%20%C3%BCber.m4a",
+        )
+        async with open_audiograb(settings) as ag:
+            url = site.url("download.php?episode=3")
+            events, state = await run_job(ag, JobRequest(url=url, format=AudioFormat.MP3))
+            job = await ag.get(events[0].event.job_id)
+    assert state is JobState.COMPLETED, job.error
+    assert job.media is not None
+    assert job.media.title == "Nice Episode über"
+    output = Path(job.output_path or "")
+    assert output.name.startswith("Nice Episode über [")
+    assert read_tags(output)["title"] == "Nice Episode über"
+    assert audio_of(output)[1] == "mp3"

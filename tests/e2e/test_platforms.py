@@ -171,6 +171,34 @@ async def test_apple_show_and_generic_feed_give_latest_episode(
         assert has_cover(output)
 
 
+async def test_feed_with_relative_links(
+    settings: Settings, episodes_root: Path, tmp_path: Path
+) -> None:
+    # Self-hosted feeds may link their files relative to the feed, or without a scheme: they
+    # failed as "not an http(s) URL".
+    root = tmp_path / "site"
+    (root / "audio").mkdir(parents=True)
+    (root / "feeds").mkdir()
+    (root / "audio" / "ep.m4a").write_bytes((episodes_root / "ep.m4a").read_bytes())
+    (root / "art.jpg").write_bytes((episodes_root / "c.jpg").read_bytes())
+    with media_server(root) as site:
+        item = RssItem(
+            title="Relative",
+            guid="rel-1",
+            published=datetime(2024, 5, 6, 9, tzinfo=UTC),
+            enclosure_url="../audio/ep.m4a",
+            image=site.url("art.jpg").removeprefix("http:"),
+        )
+        (root / "feeds" / "show.xml").write_bytes(rss_feed("Self-hosted", [item]))
+        job, _ = await run(
+            settings, JobRequest(url=site.url("feeds/show.xml"), format=AudioFormat.MP3)
+        )
+        output = finished(job)
+        assert site.requests_for("/audio/ep.m4a")
+    assert read_tags(output)["title"] == "Relative"
+    assert has_cover(output)
+
+
 async def test_xiaoyuzhou_episode(
     site_settings: Settings, sites: FakeSites, media: MediaServer
 ) -> None:

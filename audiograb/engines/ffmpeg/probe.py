@@ -30,6 +30,14 @@ class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
     video_codec: str | None
     width: int | None = None
     height: int | None = None
+    tags: dict[str, str] = {}
+    """The container's tags, keys as FFmpeg names them ("title", "major_brand")."""
+    audio_tags: dict[str, str] = {}
+    """The first audio stream's tags: Ogg keeps its Vorbis comments here, MP4 and Matroska
+    their handler names, language codes and statistics."""
+    cover_index: int | None = None
+    """The stream index of the file's own cover art (its first attached picture), if any."""
+    cover_codec: str | None = None
 
 
 def probe(path: Path) -> MediaProbe:
@@ -57,6 +65,14 @@ def _describe(container: Any) -> MediaProbe:
     )
     if audio is None and video is None:
         raise AudiograbError(ErrorCode.CONVERSION_FAILED, "the file has no audio or video")
+    cover = next(
+        (
+            stream
+            for stream in container.streams.video
+            if stream.disposition & av.stream.Disposition.attached_pic
+        ),
+        None,
+    )
     audio_context = audio.codec_context if audio is not None else None
     video_context = video.codec_context if video is not None else None
     audio_bitrate = None
@@ -72,6 +88,10 @@ def _describe(container: Any) -> MediaProbe:
         video_codec=_codec(video),
         width=_positive(video_context, "width"),
         height=_positive(video_context, "height"),
+        tags=dict(container.metadata),
+        audio_tags=dict(audio.metadata) if audio is not None else {},
+        cover_index=cover.index if cover is not None else None,
+        cover_codec=_codec(cover),
     )
 
 

@@ -5,6 +5,7 @@ import threading
 import time
 from pathlib import Path
 
+import av
 import msgspec
 import pytest
 
@@ -34,8 +35,10 @@ from tests.media import (
     ToneFormat,
     audio_stream_packets,
     ffmpeg_exe,
+    make_tone,
     make_video,
     read_tags,
+    run_ffmpeg,
 )
 
 MP4_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
@@ -159,6 +162,24 @@ def test_quality_presets_set_the_bitrate(
         # MP3 is CBR; AAC and Opus are VBR and undershoot on easy or short signals.
         tolerance = 0.0 if target is AudioFormat.MP3 else 0.35
         assert bitrate == pytest.approx(quality.kbps * 1000, rel=tolerance)
+
+
+@pytest.mark.parametrize(
+    ("sample_rate", "channels"), [(8_000, 1), (22_050, 1), (44_100, 1), (48_000, 6), (96_000, 2)]
+)
+@pytest.mark.parametrize("target", [AudioFormat.OGG, AudioFormat.OPUS, AudioFormat.MP3])
+def test_every_preset_encodes_unusual_rates_and_layouts(
+    tmp_path: Path, target: AudioFormat, sample_rate: int, channels: int
+) -> None:
+    # Telephone-rate speech, mono music, 5.1 and hi-res sources: encoders take a bitrate only
+    # within limits that depend on both (libvorbis refused 320k mono and anything at 8 kHz).
+    source = make_tone(
+        tmp_path / "source.wav", seconds=1.0, sample_rate=sample_rate, channels=channels
+    )
+    for quality in (Quality.LOW, Quality.HIGHEST):
+        dest, _ = run(source, tmp_path, target, quality=quality)
+        assert probe(dest).audio_codec == EXPECTED[target][0]
+        assert probe(dest).duration == pytest.approx(1.0, abs=0.2)
 
 
 def test_lossless_targets_ignore_quality(library: MediaLibrary) -> None:
@@ -363,6 +384,122 @@ def test_source_tags_are_kept_unless_overridden(library: MediaLibrary, tmp_path:
     dest, _ = run(source, tmp_path, AudioFormat.MP3, tags={"artist": "Someone"})
     found = read_tags(dest)
     assert (found["title"], found["artist"]) == ("Source title", "Someone")
+
+
+CONTAINER_JUNK = {"major_brand", "minor_version", "compatible_brands", "handler_name"}
+
+
+def chapter_titles(path: Path) -> list[str]:
+    with av.open(str(path)) as container:
+        return [chapter["metadata"].get("title", "") for chapter in container.chapters()]
+
+
+@pytest.fixture(scope="session")
+def chaptered_clip(clip: Path) -> Path:
+    """The video clip with a title and two named chapters, as podcasts and lectures have."""
+    chapters = clip.with_name("chapters.txt")
+    chapters.write_text(
+        ";FFMETADATA1\ntitle=Lecture 3\n"
+        "[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=Intro\n"
+        "[CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Main part\n"
+    )
+    dest = clip.with_name("chaptered.mp4")
+    run_ffmpeg("-i", str(clip), "-i", str(chapters), "-map", "0", "-map_metadata", "1",
+               "-c", "copy", str(dest))  # fmt: skip
+    return dest
+
+
+@pytest.mark.parametrize(
+    "target", [AudioFormat.MP3, AudioFormat.OGG, AudioFormat.OPUS, AudioFormat.FLAC,
+               AudioFormat.M4A, AudioFormat.WAV]
+)  # fmt: skip
+def test_mp4_container_tags_are_not_carried_over(
+    chaptered_clip: Path, tmp_path: Path, target: AudioFormat
+) -> None:
+    dest, _ = run(chaptered_clip, tmp_path, target)
+    found = read_tags(dest)
+    assert found["title"] == "Lecture 3"
+    if target is not AudioFormat.M4A:  # an MP4 output has a file-type box of its own
+        assert not CONTAINER_JUNK & found.keys(), found
+
+
+def test_chapters_keep_their_titles(chaptered_clip: Path, tmp_path: Path) -> None:
+    for target in (AudioFormat.MP3, AudioFormat.M4A):
+        dest, _ = run(chaptered_clip, tmp_path, target)
+        assert chapter_titles(dest) == ["Intro", "Main part"]
+
+
+@pytest.mark.parametrize("source_format", ["ogg", "opus"])
+@pytest.mark.parametrize(
+    "target", [AudioFormat.MP3, AudioFormat.M4A, AudioFormat.FLAC, AudioFormat.OGG,
+               AudioFormat.OPUS]
+)  # fmt: skip
+def test_vorbis_comments_of_an_ogg_source_are_kept_and_ours_win(
+    library: MediaLibrary, tmp_path: Path, source_format: ToneFormat, target: AudioFormat
+) -> None:
+    # Ogg keeps its tags on the stream: they were lost for other containers, and for Ogg
+    # targets they beat the tags we set.
+    source = library.tone(source_format, title="Their title")
+    found = read_tags(run(source, tmp_path, target)[0])
+    assert found["title"] == "Their title"
+    (tmp_path / "ours").mkdir()
+    ours = read_tags(run(source, tmp_path / "ours", target, tags={"title": "Our title"})[0])
+    assert ours["title"] == "Our title"
+
+
+def picture_of(path: Path) -> bytes | None:
+    """The bytes of the file's attached picture, if it has one."""
+    with av.open(str(path)) as container:
+        for stream in container.streams.video:
+            if stream.disposition & av.stream.Disposition.attached_pic:
+                return b"".join(bytes(packet) for packet in container.demux(stream) if packet.size)
+    return None
+
+
+def make_picture(dest: Path, pattern: str) -> Path:
+    run_ffmpeg("-f", "lavfi", "-i", f"{pattern}=size=64x64", "-frames:v", "1", str(dest))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def covered_mp3(library: MediaLibrary) -> Path:
+    """A tagged MP3 with its own front cover, as music libraries are full of."""
+    art = make_picture(library.root / "art.jpg", "testsrc")
+    dest = library.root / "covered.mp3"
+    run_ffmpeg("-i", str(library.tone("mp3", title="Song")), "-i", str(art), "-map", "0:a",
+               "-map", "1:v", "-c", "copy", "-disposition:v:0", "attached_pic",
+               "-id3v2_version", "3", str(dest))  # fmt: skip
+    return dest
+
+
+@pytest.mark.parametrize(
+    "target", [AudioFormat.MP3, AudioFormat.M4A, AudioFormat.FLAC, AudioFormat.OGG]
+)
+def test_the_source_cover_is_kept_where_the_target_holds_one(
+    covered_mp3: Path, tmp_path: Path, target: AudioFormat
+) -> None:
+    # `-map 0:a:0` dropped it: converting a music file lost its artwork, even mp3 -> mp3.
+    dest, _ = run(covered_mp3, tmp_path, target)
+    if target is AudioFormat.OGG:
+        assert picture_of(dest) is None  # FFmpeg's Ogg muxer takes no picture
+    else:
+        assert picture_of(dest) == picture_of(covered_mp3)
+    assert probe(dest).video_codec is None  # a cover is not video
+    assert read_tags(dest)["title"] == "Song"
+
+
+def test_a_fetched_cover_wins_over_the_source_cover(covered_mp3: Path, tmp_path: Path) -> None:
+    fetched = make_picture(tmp_path / "thumbnail.png", "rgbtestsrc")
+    plan = plan_conversion(
+        probe(covered_mp3),
+        format=AudioFormat.M4A,
+        quality=Quality.HIGH,
+        media=MediaKind.AUDIO,
+        cover=probe(fetched),
+    )
+    dest = tmp_path / "out.m4a"
+    convert(covered_mp3, dest, plan, ffmpeg=ffmpeg_exe(), cover=fetched)
+    assert picture_of(dest) == fetched.read_bytes()
 
 
 # --- running: progress, cancel, failure ----------------------------------------------------

@@ -43,6 +43,24 @@ def test_unwanted_types_are_not_read(server: MediaServer) -> None:
     assert (page.content_type, page.body) == ("audio/mpeg", b"")
 
 
+@pytest.mark.parametrize(
+    ("disposition", "filename"),
+    [
+        ("attachment; filename*=UTF-8''Nice%20Episode%20%C3%BCber.mp3", "Nice Episode über.mp3"),
+        ('attachment; filename="talk.mp3"', "talk.mp3"),
+        ('attachment; filename="../../etc/evil.mp3"', "evil.mp3"),
+        ('attachment; filename="C:\\Users\\me\\a.mp3"', "a.mp3"),
+        ("inline", None),
+    ],
+)
+def test_content_disposition_names_the_file(
+    server: MediaServer, disposition: str, filename: str | None
+) -> None:
+    server.set_headers("big.mp3", Content_Disposition=disposition)
+    page = guarded_fetch(server.url("big.mp3"), policy=OPEN, timeout=5, only=("text/",))
+    assert page.filename == filename
+
+
 def test_size_limit(server: MediaServer) -> None:
     assert error_of(server.url("big.mp3"), max_bytes=1000).code is ErrorCode.TOO_LARGE
 

@@ -41,6 +41,7 @@ def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     low = make_hls(root / "low", seconds=SECONDS, audio_bitrate_kbps=32)
     high = make_hls(root / "high", seconds=SECONDS, audio_bitrate_kbps=128)
     make_master_playlist(root, [(low, 40_000), (high, 140_000)])
+    (root / "download.php").write_bytes((root / "tone.mp3").read_bytes())
     return root
 
 
@@ -68,6 +69,16 @@ def test_direct_file_downloads_whole(server: MediaServer, tmp_path: Path, name: 
     assert result.path.read_bytes() == (server.root / name).read_bytes()
     assert _media_files(tmp_path) == [result.path]
     assert result.media.extractor == "Generic"
+
+
+def test_media_behind_a_script_url_downloads(server: MediaServer, tmp_path: Path) -> None:
+    # Small sites and podcast hosts serve files from scripts: yt-dlp took the URL's ".php" for
+    # the file's extension and refused it as unsafe. The content decides, not the name.
+    server.set_headers("download.php", Content_Type="audio/mpeg")
+    result = download(server.url("download.php?episode=3"), _options(tmp_path))
+
+    assert result.path.read_bytes() == (server.root / "download.php").read_bytes()
+    assert result.path.suffix != ".php"
 
 
 def test_video_keeps_the_picture(server: MediaServer, tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ CANONICAL = [
     (f"https://www.youtube.com/shorts/{YT_ID}/?si=abc", "youtube", YT_WATCH),
     (f"https://www.youtube.com/live/{YT_ID}?si=abc", "youtube", YT_WATCH),
     (f"https://www.youtube.com/embed/{YT_ID}", "youtube", YT_WATCH),
+    (f"https://www.youtube-nocookie.com/embed/{YT_ID}?start=30", "youtube", YT_WATCH),
     (f"HTTPS://WWW.YOUTUBE.COM/watch?v={YT_ID}", "youtube", YT_WATCH),
     (f"https://www.youtube.com./watch?v={YT_ID}", "youtube", YT_WATCH),
     (f"https://www.youtube.com:443/watch?v={YT_ID}", "youtube", YT_WATCH),
@@ -88,6 +89,25 @@ CANONICAL = [
         "https://x.com/NASA/status/1795524440221262263/video/2",
     ),
     (
+        "https://x.com/NASA/status/1795524440221262263/photo/1",
+        "x_video",
+        "https://x.com/NASA/status/1795524440221262263",
+    ),
+    (
+        "https://m.twitter.com/NASA/status/1795524440221262263",
+        "x_video",
+        "https://x.com/NASA/status/1795524440221262263",
+    ),
+    # Embed fixers shared in chats: X's own path, so the post on x.com (never the fixer).
+    *(
+        (
+            f"https://{host}/NASA/status/1795524440221262263?s=20",
+            "x_video",
+            "https://x.com/NASA/status/1795524440221262263",
+        )
+        for host in ("fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com")
+    ),
+    (
         "https://twitter.com/i/web/status/1795524440221262263",
         "x_video",
         "https://x.com/i/status/1795524440221262263",
@@ -125,6 +145,23 @@ CANONICAL = [
         "https://podcasts.apple.com/cn/podcast/%E5%B0%8F%E5%AE%87%E5%AE%99/id1487143507"
         "?i=1000655423711",
     ),
+    # Apple's player and the old iTunes host carry the same paths.
+    (
+        "https://embed.podcasts.apple.com/us/podcast/the-daily/id1200361736?i=1000681335183",
+        "apple_podcasts",
+        "https://podcasts.apple.com/us/podcast/the-daily/id1200361736?i=1000681335183",
+    ),
+    (
+        "https://itunes.apple.com/gb/podcast/the-daily/id1200361736?mt=2",
+        "apple_podcasts",
+        "https://podcasts.apple.com/gb/podcast/the-daily/id1200361736",
+    ),
+    # Spotify embed links
+    (
+        "https://open.spotify.com/embed/episode/5Xt5DXGzch68nYYamXrNxZ?utm_source=generator",
+        "spotify",
+        "https://open.spotify.com/episode/5Xt5DXGzch68nYYamXrNxZ",
+    ),
     # Instagram
     (
         "https://www.instagram.com/reel/C9xQ3sVvJkL/",
@@ -148,6 +185,12 @@ CANONICAL = [
     ),
     (
         "https://www.instagram.com/natgeo/reel/C9xQ3sVvJkL/",
+        "instagram",
+        "https://www.instagram.com/reel/C9xQ3sVvJkL/",
+    ),
+    ("https://instagr.am/p/C9xQ3sVvJkL/", "instagram", "https://www.instagram.com/p/C9xQ3sVvJkL/"),
+    (
+        "https://www.instagram.com/reel/C9xQ3sVvJkL/embed/captioned/",
         "instagram",
         "https://www.instagram.com/reel/C9xQ3sVvJkL/",
     ),

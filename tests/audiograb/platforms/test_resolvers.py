@@ -161,6 +161,28 @@ class TestGenericFeeds:
         assert result.media_url == "https://cdn/2.mp3"
         assert (result.media.uploader, result.media.extractor) == ("Indie Show", "rss")
 
+    @pytest.mark.parametrize(
+        ("enclosure", "image", "media_url", "thumbnail"),
+        [
+            ("ep/1.mp3", "/art.jpg", f"{BASE}/shows/ep/1.mp3", f"{BASE}/art.jpg"),
+            ("//cdn.example/1.mp3", "//img.example/a.jpg", "https://cdn.example/1.mp3",
+             "https://img.example/a.jpg"),
+        ],
+    )  # fmt: skip
+    def test_relative_links_are_made_absolute(
+        self,
+        sites: FakeSites,
+        ctx: ResolveContext,
+        enclosure: str,
+        image: str,
+        media_url: str,
+        thumbnail: str,
+    ) -> None:
+        item = RssItem(title="Rel", guid="r", published=when(6), enclosure_url=enclosure)
+        sites.serve("/shows/feed", rss_feed("Self-hosted", [item], image=image), RSS)
+        result = resolved(f"{BASE}/shows/feed", ctx)
+        assert (result.media_url, result.media.thumbnail) == (media_url, thumbnail)
+
     def test_media_urls_are_not_fetched(self, fetch: MemoryFetch, ctx: ResolveContext) -> None:
         assert resolve(f"{BASE}/episode.MP3", ctx) is None
         assert resolve(f"{BASE}/live/index.m3u8?token=1", ctx) is None
