@@ -26,6 +26,12 @@ async def ask_cancellably(stage: ActorRef[M], make: Callable[[Reply[T], threadin
     reply: Reply[T] = Reply()
     try:
         await stage.tell(make(reply, cancel))
+    except anyio.get_cancelled_exc_class():
+        # A cancelled send withdraws the message (or, in a rare instant, it was taken just
+        # then): there is no answer to wait for, but work that did start must stop at once.
+        cancel.set()
+        raise
+    try:
         return await reply.wait()
     except anyio.get_cancelled_exc_class():
         cancel.set()

@@ -13,7 +13,7 @@ import anyio
 import msgspec
 
 from actors import Actor, Reply, run_in_thread
-from audiograb.domain import AudiograbError, Transcript
+from audiograb.domain import AudiograbError, ErrorCode, Transcript
 from audiograb.engines import ffmpeg, whisper, ytdlp
 from audiograb.pipeline import resolving
 from audiograb.pipeline.messages import (
@@ -52,6 +52,10 @@ class StageActor(Actor[C], Generic[C, T]):
             msg.reply.set_exception(error)
         else:
             msg.reply.set_result(result)
+        finally:
+            # Cancelled (the service is stopping): the asker still gets an answer, at once,
+            # instead of waiting out its deadline for one that will never come.
+            msg.reply.set_exception(AudiograbError(ErrorCode.CANCELLED, "the service stopped"))
 
     @abstractmethod
     def work(self, msg: C) -> T:
