@@ -5,16 +5,15 @@ with PyAV (through faster-whisper) to 16 kHz mono; a transcription resumed from 
 skips the audio before `start_at` and offsets every time so that they stay absolute.
 
 Whisper sometimes jumps over a whole sentence, most often one that starts a 30 s window (one of
-twelve sentences of a test recording vanished). With the VAD filter on (the default), Silero
-VAD also cuts the audio into sentence-sized regions of speech, and every region that none of
-whisper's kept segments touches is decoded again on its own and put in its place, so segments
-still arrive in time order. That pass costs a VAD run (about 2 % of the transcription time)
-and a short decode for each region whisper skipped.
+twelve sentences of a test recording vanished). With the VAD filter on (the default), every gap
+of a second or more between the kept segments' words goes through Silero VAD, and each
+sentence-sized region of speech found there is decoded on its own and put in its place, so
+segments still arrive in time order. Where whisper heard everything, that costs a VAD pass
+over the pauses only.
 """
 
 import contextlib
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,9 +47,7 @@ _SPEECH_REGIONS = VadOptions(
     max_speech_duration_s=30.0, min_silence_duration_ms=160, speech_pad_ms=100
 )
 _MIN_MISSED_SECONDS = 1.0
-"""Regions shorter than this are never decoded again (a cough, a word)."""
-_HEARD_FRACTION = 0.3
-"""A region less than this much covered by the words found was skipped by whisper."""
+"""Gaps between segments, and regions of speech in them, shorter than this are left alone."""
 
 
 def transcribe_file(
@@ -80,7 +77,7 @@ def transcribe_file(
     if offset < total:
         found = whisper.segments(audio, (offset, total), vad=options.vad_filter)
         if options.vad_filter:
-            found = whisper.with_skipped_speech(audio, found, _speech_regions(audio, offset))
+            found = whisper.with_skipped_speech(audio, found, (offset, total))
     kept: list[Segment] = []
     for found_segment in found:
         segment = msgspec.structs.replace(found_segment, index=first_index + len(kept))
@@ -140,47 +137,41 @@ class _Whisper:
                     yield _to_segment(raw, offset=start)
 
     def with_skipped_speech(
-        self, audio: Any, found: Iterable[Segment], regions: list[Span]
+        self, audio: Any, found: Iterable[Segment], span: Span
     ) -> Iterator[Segment]:
-        """`found` (in time order) with every region of speech that its segments left unheard
-        decoded on its own and put in its place."""
-        pending = deque(_Region(*r) for r in regions if r[1] - r[0] >= _MIN_MISSED_SECONDS)
+        """`found` (the segments of `span`, in time order) with the speech in every gap of a
+        second or more between them decoded on its own and put in its place.
+
+        Only the gaps go through VAD, so the pass costs little where whisper heard it all.
+        """
+        heard_to = span[0]
         for segment in found:
-            while pending and pending[0].end <= segment.start:
-                yield from self._unless_heard(audio, pending.popleft())
-            for region in pending:
-                if region.start >= segment.end:
-                    break
-                region.hear(segment)
+            start, end = _heard(segment)
+            yield from self._speech_in(audio, (heard_to, start))
             yield segment
-        for region in pending:
-            yield from self._unless_heard(audio, region)
+            heard_to = max(heard_to, end)
+        yield from self._speech_in(audio, (heard_to, span[1]))
 
-    def _unless_heard(self, audio: Any, region: "_Region") -> Iterator[Segment]:
-        if region.heard < _HEARD_FRACTION * (region.end - region.start):
-            yield from self.segments(audio, (region.start, region.end), vad=False)
-
-
-class _Region:
-    """A region of speech, and how much of it the segments so far cover (seconds)."""
-
-    def __init__(self, start: float, end: float) -> None:
-        self.start = start
-        self.end = end
-        self.heard = 0.0
-
-    def hear(self, segment: Segment) -> None:
-        """Count the part of this region under `segment`'s words (or all of it, without)."""
-        spans = [(w.start, w.end) for w in segment.words] or [(segment.start, segment.end)]
-        for start, end in spans:
-            self.heard += max(0.0, min(end, self.end) - max(start, self.start))
+    def _speech_in(self, audio: Any, gap: Span) -> Iterator[Segment]:
+        if gap[1] - gap[0] < _MIN_MISSED_SECONDS:
+            return
+        for region in _speech_regions(audio, gap):
+            if region[1] - region[0] >= _MIN_MISSED_SECONDS:
+                yield from self.segments(audio, region, vad=False)
 
 
-def _speech_regions(audio: Any, offset: float) -> list[Span]:
-    """Where Silero VAD hears speech in 16 kHz `audio` from `offset` seconds on: regions of at
-    most 30 s (one whisper window), in order."""
-    first = round(offset * _SAMPLE_RATE)
-    regions = get_speech_timestamps(audio[first:], _SPEECH_REGIONS)
+def _heard(segment: Segment) -> Span:
+    """Where `segment`'s speech is: from its first word to its last (or its own times)."""
+    if segment.words:
+        return segment.words[0].start, segment.words[-1].end
+    return segment.start, segment.end
+
+
+def _speech_regions(audio: Any, span: Span) -> list[Span]:
+    """Where Silero VAD hears speech in `span` of 16 kHz `audio`: regions of at most 30 s (one
+    whisper window), in order."""
+    first, last = round(span[0] * _SAMPLE_RATE), round(span[1] * _SAMPLE_RATE)
+    regions = get_speech_timestamps(audio[first:last], _SPEECH_REGIONS)
     return [
         ((r["start"] + first) / _SAMPLE_RATE, (r["end"] + first) / _SAMPLE_RATE) for r in regions
     ]
