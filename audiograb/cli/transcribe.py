@@ -8,6 +8,7 @@ import asyncclick as click
 
 from audiograb.cli.common import reports_errors, settings_of
 from audiograb.cli.follow import finish, follow
+from audiograb.cli.output import split_output
 from audiograb.domain import Job, JobRequest, JobState, TranscribeOptions, TranscriptFormat, render
 from audiograb.pipeline import open_audiograb
 
@@ -23,11 +24,11 @@ def is_local(target: str) -> bool:
 def destination(output: str, target: str, job: Job, format_: str) -> Path:
     """Where `-o` writes: the file named, or in a folder (existing, or written with a trailing
     slash) a file named after the input file or, for a URL, after the job's own output."""
-    path = Path(output)
-    if not (output.endswith(("/", "\\")) or path.is_dir()):
-        return path
+    folder, named = split_output(output)
+    if named is not None:
+        return named
     stem = Path(target if is_local(target) else job.output_path or job.id).stem
-    return path / f"{stem}.{format_}"
+    return folder / f"{stem}.{format_}"
 
 
 @click.command("transcribe")
