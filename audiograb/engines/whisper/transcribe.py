@@ -111,11 +111,11 @@ class _Whisper:
     def segments(self, audio: Any, span: Span, *, vad: bool) -> Iterator[Segment]:
         """The kept segments of `span` of `audio`, lazily, timed from the audio's start
         (numbered 0: the caller numbers what it keeps); `vad` skips its silences."""
-        start, end = span
+        start = span[0]
         options = self._options
         try:
             raw_segments, info = self._model.transcribe(
-                audio[round(start * _SAMPLE_RATE) : round(end * _SAMPLE_RATE)],
+                _samples(audio, span),
                 language=self.language,
                 task=options.task,
                 beam_size=options.beam_size,
@@ -170,11 +170,15 @@ def _heard(segment: Segment) -> Span:
 def _speech_regions(audio: Any, span: Span) -> list[Span]:
     """Where Silero VAD hears speech in `span` of 16 kHz `audio`: regions of at most 30 s (one
     whisper window), in order."""
-    first, last = round(span[0] * _SAMPLE_RATE), round(span[1] * _SAMPLE_RATE)
-    regions = get_speech_timestamps(audio[first:last], _SPEECH_REGIONS)
+    regions = get_speech_timestamps(_samples(audio, span), _SPEECH_REGIONS)
     return [
-        ((r["start"] + first) / _SAMPLE_RATE, (r["end"] + first) / _SAMPLE_RATE) for r in regions
+        (span[0] + r["start"] / _SAMPLE_RATE, span[0] + r["end"] / _SAMPLE_RATE) for r in regions
     ]
+
+
+def _samples(audio: Any, span: Span) -> Any:
+    """The samples of `span` (a view, not a copy)."""
+    return audio[round(span[0] * _SAMPLE_RATE) : round(span[1] * _SAMPLE_RATE)]
 
 
 def _check_cancelled(cancel: threading.Event | None) -> None:
