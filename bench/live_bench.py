@@ -43,6 +43,7 @@ import anyio
 import numpy as np
 from faster_whisper import WhisperModel
 
+from audiograb.cli.live import read_pcm16
 from audiograb.config import load_settings
 from audiograb.domain import TranscribeOptions
 from audiograb.engines.ffmpeg import find_ffmpeg
@@ -193,20 +194,14 @@ def accuracy_set(folder: Path, librivox: Path, reference: str) -> list[Speech]:
     recordings = [Speech("LibriVox", librivox, reference)]
     for name, graph in LIBRIVOX_CONDITIONS.items():
         path = folder / f"{name}.wav"
-        ffmpeg(librivox, str(path), "-filter_complex", graph)
+        command = [find_ffmpeg(), "-v", "error", "-i", str(librivox), "-filter_complex", graph]
+        subprocess.run([*command, "-ar", str(SAMPLE_RATE), "-ac", "1", str(path)], check=True)
         recordings.append(Speech(name, path, reference))
     for stem in ("sentences", "paragraphs"):
         lines = (ESPEAK / f"{stem}.tsv").read_text().splitlines()
         text = " ".join(line.split("\t")[2] for line in lines)
         recordings.append(Speech(f"espeak {stem}", ESPEAK / f"{stem}.opus", text))
     return recordings
-
-
-def ffmpeg(source: Path, out: str, *options: str) -> bytes:
-    """Run FFmpeg from `source` to 16 kHz mono `out` ("-": standard output, returned)."""
-    command = [find_ffmpeg(), "-v", "error", "-i", str(source), *options]
-    command += ["-ar", str(SAMPLE_RATE), "-ac", "1", out]
-    return subprocess.run(command, check=True, capture_output=True).stdout
 
 
 def live_text(model: WhisperModel, pcm: bytes) -> str:
@@ -223,7 +218,7 @@ def live_text(model: WhisperModel, pcm: bytes) -> str:
 def errors_on(model: WhisperModel, sample: Speech) -> Errors:
     """Word errors of both engines on `sample` (fractional: rate times words)."""
     words = len(normalise(sample.reference).split())
-    live = live_text(model, ffmpeg(sample.path, "-", "-f", "s16le"))
+    live = live_text(model, read_pcm16(sample.path))
     offline = transcribe_file(model, sample.path, TranscribeOptions()).text
     return Errors(
         words=words,
