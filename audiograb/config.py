@@ -78,10 +78,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Where finished files are kept; defaults to `<data_dir>/output`."""
 
     max_concurrent_jobs: PositiveCount = 3
-    """How many jobs download or convert at the same time."""
+    """How many jobs one process downloads or converts at the same time."""
 
     max_concurrent_transcriptions: PositiveCount = 1
     """How many transcriptions run at once (each uses every CPU core whisper is given)."""
+
+    lease_seconds: Annotated[float, Meta(ge=1)] = 30.0
+    """How long a job's lease lasts without a heartbeat: a job whose process died (and that
+    no process on the same machine can see is gone) is taken over by another after this."""
+
+    wake_interval: Annotated[float, Meta(gt=0, le=5)] = 0.1
+    """Seconds between looks at the database's change counter: how soon a process notices a
+    job, request or webhook written by another process on the same data folder."""
 
     whisper_model: str | None = None
     """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""

@@ -86,7 +86,7 @@ async def command(
     template = JobRequest(
         url="", format=AudioFormat(format_), quality=Quality(quality), priority=priority
     )
-    async with open_audiograb(settings, resume=False) as ag:
+    async with open_audiograb(settings, run_submitted=not no_wait) as ag:
         result = await ag.batches.submit(entries, template)
         for rejected in result.batch.rejected:
             click.echo(

@@ -68,7 +68,7 @@ async def command(
     def show(progress: ConversionProgress) -> None:
         line.show_conversion(progress)
 
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         try:
             await ag.convert_file(
                 file,

@@ -64,7 +64,7 @@ async def command(
         media=media,
         playlist=playlist,
     )
-    async with open_audiograb(settings, resume=False) as ag:
+    async with open_audiograb(settings) as ag:
         job = await ag.submit(request, dest=dest)
         done = await follow(ag, job.id)
     finish(done)

@@ -49,7 +49,7 @@ async def command(ctx: click.Context, states: tuple[str, ...], limit: int) -> No
     """List recent jobs (or use a subcommand)."""
     if ctx.invoked_subcommand is not None:
         return
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         found = await ag.list(states={JobState(s) for s in states} or None, limit=limit)
     for job in found:
         click.echo(summary(job))
@@ -63,7 +63,7 @@ async def command(ctx: click.Context, states: tuple[str, ...], limit: int) -> No
 @reports_errors
 async def show(ctx: click.Context, job_id: str) -> None:
     """Show one job."""
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         click.echo(details(await ag.get(job_id)))
 
 
@@ -73,7 +73,7 @@ async def show(ctx: click.Context, job_id: str) -> None:
 @reports_errors
 async def cancel(ctx: click.Context, job_id: str) -> None:
     """Cancel a job that has not finished."""
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         job = await ag.cancel(job_id)
     click.echo(summary(job))
 
@@ -84,7 +84,7 @@ async def cancel(ctx: click.Context, job_id: str) -> None:
 @reports_errors
 async def retry(ctx: click.Context, job_id: str) -> None:
     """Run a failed, cancelled or interrupted job again and follow it."""
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         job = await ag.retry(job_id)
         done = await follow(ag, job.id)
     finish(done)

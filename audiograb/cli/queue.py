@@ -21,7 +21,7 @@ def row(position: int, job: Job) -> str:
 @reports_errors
 async def command(ctx: click.Context) -> None:
     """Show running and waiting jobs: by priority (higher first), then arrival."""
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         jobs = await ag.stored_queue()
     for position, job in enumerate(jobs, start=1):
         click.echo(row(position, job))

@@ -66,7 +66,7 @@ async def command(
     request = JobRequest(
         url=url, format=AudioFormat(format_), quality=Quality(quality), priority=priority
     )
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         schedule = await ag.schedules.create(request, at=at, cron=cron, timezone=timezone)
     click.echo(summary(schedule))
 
@@ -80,7 +80,7 @@ async def schedules(ctx: click.Context, show_all: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     states = () if show_all else (ScheduleState.ACTIVE,)
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         found = await ag.schedules.recent(states=states)
     for schedule in found:
         click.echo(summary(schedule))
@@ -95,7 +95,7 @@ async def schedules(ctx: click.Context, show_all: bool) -> None:
 @reports_errors
 async def move(ctx: click.Context, schedule_id: str, at: str) -> None:
     """Move a schedule's next run."""
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         click.echo(summary(await ag.schedules.move(schedule_id, at)))
 
 
@@ -105,5 +105,5 @@ async def move(ctx: click.Context, schedule_id: str, at: str) -> None:
 @reports_errors
 async def cancel(ctx: click.Context, schedule_id: str) -> None:
     """Cancel a schedule."""
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         click.echo(summary(await ag.schedules.cancel(schedule_id)))

@@ -78,7 +78,7 @@ async def command(
         model=model,
     )
     request = JobRequest(url=target, transcribe=True, keep_media=False, transcription=options)
-    async with open_audiograb(settings_of(ctx), resume=False) as ag:
+    async with open_audiograb(settings_of(ctx)) as ag:
         if is_local(target):
             job = await ag.submit_file(Path(target), request)
         else:

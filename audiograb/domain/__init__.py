@@ -33,6 +33,7 @@ from audiograb.domain.job import (
     MediaInfo,
     new_job_id,
 )
+from audiograb.domain.lease import Lease, LeaseLost
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
 from audiograb.domain.transcript import (
     Segment,
@@ -66,6 +67,8 @@ __all__ = [
     "JobState",
     "JobStateChanged",
     "JobSubmitted",
+    "Lease",
+    "LeaseLost",
     "MediaInfo",
     "MediaKind",
     "MediaResolved",

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     MODEL_NOT_FOUND = "model_not_found"
     JOB_NOT_FOUND = "job_not_found"
     INVALID_STATE = "invalid_state"
+    JOB_RUNNING = "job_running"
     FILE_NOT_FOUND = "file_not_found"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"

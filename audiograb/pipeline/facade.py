@@ -12,15 +12,17 @@ import msgspec
 from actors import ActorRef, Overflow, ThreadBridge, Topic
 from audiograb.config import Settings
 from audiograb.domain import (
+    MAX_PRIORITY,
+    MIN_PRIORITY,
     AudioFormat,
     AudiograbError,
     ConversionProgress,
     ErrorCode,
     Job,
+    JobPriorityChanged,
     JobRequest,
     JobState,
     JobStateChanged,
-    JobSubmitted,
     MediaInfo,
     MediaKind,
     Quality,
@@ -38,25 +40,15 @@ from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.policy import address_policy, download_options
-from audiograb.pipeline.queue import arrival_of
+from audiograb.pipeline.queue import QueueSnapshot, arrival_of, with_priority
 from audiograb.pipeline.runner import JobRunner
-from audiograb.pipeline.scheduler import (
-    CancelJob,
-    Enqueue,
-    IsActive,
-    QueueDepth,
-    QueueSnapshot,
-    Restore,
-    SchedulerMessage,
-    SetPriority,
-    Snapshot,
-)
+from audiograb.pipeline.scheduler import Poke, SchedulerMessage, Submit
 from audiograb.pipeline.schedules import Schedules
 from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
-from audiograb.store import JobStore
+from audiograb.store import JobQueue, JobStore
 
 #: The platform id of jobs on a local file.
 LOCAL_FILE = "file"
@@ -76,6 +68,7 @@ class Audiograb:
         *,
         settings: Settings,
         store: JobStore,
+        queue: JobQueue,
         topic: Topic[Recorded],
         registry: PlatformRegistry,
         runner: JobRunner,
@@ -90,6 +83,7 @@ class Audiograb:
     ) -> None:
         self.settings = settings
         self._store = store
+        self._queue = queue
         self._topic = topic
         self._registry = registry
         self._runner = runner
@@ -139,11 +133,8 @@ class Audiograb:
 
     async def enqueue(self, job: Job) -> Job:
         """Record a new job (from `prepare`) as submitted and queue it."""
-        await self._runner.record(
-            JobSubmitted(job_id=job.id, request=job.request, platform=job.platform), job
-        )
-        await self._scheduler.tell(Enqueue(job=job))
-        return job
+        stored: Job = await self._scheduler.ask(lambda reply: Submit(job=job, reply=reply))
+        return stored
 
     async def submit_file(
         self, source: Path, request: JobRequest, *, dest: Path | None = None
@@ -273,52 +264,47 @@ class Audiograb:
         return await self._store.count_jobs(states=states)
 
     async def cancel(self, job_id: str) -> Job:
-        """Stop a queued or running job, remove its partial files, and return it cancelled."""
-        job = await self.get(job_id)
-        if job.state.terminal:
-            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
+        """Stop a queued or running job, remove its partial files, and return it cancelled.
+
+        The cancel is a request recorded in the store: whichever process runs the job carries
+        it out (within a wake-up interval) and this call waits for it. A job nobody runs is
+        cancelled here.
+        """
+        await self.get(job_id)
         with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
             now = await self._store.last_seq(job_id)
-            held: bool = await self._scheduler.ask(
-                lambda reply: CancelJob(job_id=job_id, reply=reply)
-            )
-            if held:
+            lease = await self._queue.request_cancel(job_id)
+            if lease is None:
+                await self._scheduler.tell(Poke())  # the owner may be this process
                 with anyio.move_on_after(CANCEL_DEADLINE):
                     async for _ in job_feed(self._store, live, job_id, now):
                         pass
-            else:  # left behind by a process that is gone: nothing runs it
-                await self._runner.cancel_orphan(job)
+            else:
+                await self._runner.cancel_claimed(await self.get(job_id), lease)
         return await self.get(job_id)
 
     async def retry(self, job_id: str) -> Job:
-        """Queue a failed, cancelled or interrupted job again; it keeps its id."""
+        """Queue a failed, cancelled or interrupted job again; it keeps its id.
+
+        `job_running` while a process runs it.
+        """
         job = await self.get(job_id)
         if job.state is JobState.COMPLETED:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} has completed")
-        if await self._active(job_id):
-            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is still running")
+        owner = await self._queue.owner_of(job_id)
+        if owner is not None:
+            raise AudiograbError(ErrorCode.JOB_RUNNING, f"job {job_id} is running in {owner}")
         if job.platform == UPLOAD and job.state.terminal:
             raise AudiograbError(
                 ErrorCode.INVALID_STATE, "the uploaded file went with the job; upload it again"
             )
-        return await self._requeue(job)
-
-    async def resume_unfinished(self) -> builtins.list[Job]:
-        """Queue again every job a previous process left unfinished (called at start).
-
-        They reach the queue together, so the first to start is the first in priority order.
-        """
-        jobs = [await self._mark_queued(job) for job in await self._store.unfinished_jobs()]
-        await self._scheduler.tell(Restore(jobs=jobs))
-        return jobs
-
-    async def _requeue(self, job: Job) -> Job:
         job = await self._mark_queued(job)
-        await self._scheduler.tell(Enqueue(job=job))
+        await self._scheduler.tell(Poke())
         return job
 
     async def _mark_queued(self, job: Job) -> Job:
-        """Record the job as queued again (a resume keeps its progress, a retry starts anew)."""
+        """Record the job as queued again, from the start (a terminal job) or from its last
+        completed phase (an interrupted one)."""
         if job.state is not JobState.QUEUED:
             fresh_start = job.state.terminal
             queued = msgspec.structs.replace(
@@ -338,10 +324,16 @@ class Audiograb:
         return job
 
     async def queue(self) -> QueueSnapshot:
-        """The queue now: running jobs (as stored now), then the waiting ones in run order."""
-        snapshot: QueueSnapshot = await self._scheduler.ask(lambda reply: Snapshot(reply=reply))
-        running = [await self.get(job.id) for job in snapshot.running]
-        return msgspec.structs.replace(snapshot, running=running)
+        """The queue now, over every process on the data folder: running jobs, then the
+        waiting ones in claim order, then those waiting for an automatic retry."""
+        now = self.clock.now()
+        return QueueSnapshot(
+            running=await self._queue.running(),
+            waiting=await self._queue.waiting(now),
+            delayed=await self._queue.delayed(now),
+            limit=self.settings.max_concurrent_jobs,
+            platform_limits=self.settings.platform_limit_map,
+        )
 
     async def stored_queue(self) -> builtins.list[Job]:
         """Unfinished jobs in run order, from the store: for a process not running the queue."""
@@ -357,14 +349,23 @@ class Audiograb:
 
     async def set_priority(self, job_id: str, priority: int) -> Job:
         """Change a waiting job's priority (1-10); `invalid_state` once it runs or has ended."""
-        await self.get(job_id)
-        job: Job = await self._scheduler.ask(
-            lambda reply: SetPriority(job_id=job_id, priority=priority, reply=reply)
-        )
-        return job
-
-    async def _active(self, job_id: str) -> bool:
-        return await self._scheduler.ask(lambda reply: IsActive(job_id=job_id, reply=reply))
+        if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            raise AudiograbError(
+                ErrorCode.INVALID_REQUEST,
+                f"priority must be {MIN_PRIORITY} to {MAX_PRIORITY}, not {priority}",
+            )
+        job = await self.get(job_id)
+        owner = await self._queue.owner_of(job_id)
+        if job.state is not JobState.QUEUED or owner is not None:
+            state = "not waiting in the queue" if owner is None else f"running in {owner}"
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is {state}")
+        changed = with_priority(job, priority)
+        event = JobPriorityChanged(job_id=job_id, priority=priority, previous=job.request.priority)
+        try:
+            await self._runner.record(event, changed)
+        except AudiograbError as error:  # claimed meanwhile
+            raise AudiograbError(ErrorCode.INVALID_STATE, error.message) from None
+        return changed
 
     @asynccontextmanager
     async def subscribe(
@@ -424,8 +425,7 @@ class Audiograb:
     async def metrics(self) -> bytes:
         """Prometheus metrics in the text exposition format (for `GET /metrics`)."""
         by_state = {state: await self._store.count_jobs(states=[state]) for state in JobState}
-        depth: int = await self._scheduler.ask(lambda reply: QueueDepth(reply=reply))
-        self._metrics.set_gauges(by_state, depth)
+        self._metrics.set_gauges(by_state, await self._queue.depth())
         return self._metrics.render()
 
     def live_session(

@@ -3,7 +3,9 @@
 A feed subscribes to the topic *before* reading the backlog from the store, then skips live
 events it has already yielded. A subscriber that falls behind is marked lagged by the topic
 (its buffer dropped) and simply re-reads the store from where it was: a slow client never
-slows the pipeline and never misses an event.
+slows the pipeline and never misses an event. Events written by other processes reach the
+topic a little later (the wake-up watcher relays them); a feed of every job that sees a gap in
+the log's ids re-reads the store, so it never skips one.
 """
 
 from collections.abc import AsyncIterator
@@ -63,6 +65,8 @@ async def all_feed(
                 break
             if item.id <= cursor:
                 continue
+            if item.id > cursor + 1:
+                break  # an event of another process is still on its way: read the store
             cursor = item.id
             yield item
         else:

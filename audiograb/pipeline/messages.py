@@ -17,6 +17,7 @@ from audiograb.domain import (
     DownloadProgress,
     Job,
     JobEvent,
+    Lease,
     MediaKind,
     Quality,
     Segment,
@@ -37,6 +38,8 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
 
     event: JobEvent
     job: Job | None = None
+    lease: Lease | None = None
+    """The writer's lease on the job: the store refuses the write once it is not the job's."""
     reply: Reply[Recorded] | None = None
 
 

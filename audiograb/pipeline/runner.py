@@ -3,6 +3,10 @@
 The runner records each step through the journal before moving on, so a process killed at any
 point restarts the job from its last completed phase: a job whose download finished (its
 `download_path` still on disk) goes straight to conversion.
+
+Every write of a run carries the run's lease. When the store refuses one (`LeaseLost`: the
+lease lapsed and another process took the job over), the run stops at once and records
+nothing more: the job is the new owner's.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from audiograb.domain import (
     JobFailed,
     JobState,
     JobStateChanged,
+    Lease,
+    LeaseLost,
     MediaInfo,
     MediaResolved,
     Segment,
@@ -95,31 +101,48 @@ class JobRunner:
         self._bridge = bridge
         self._retries = retries
 
-    async def record(self, event: JobEvent, job: Job | None = None) -> None:
-        """Store `event` (and `job` with it) before going on; survives cancellation."""
+    async def record(
+        self, event: JobEvent, job: Job | None = None, lease: Lease | None = None
+    ) -> None:
+        """Store `event` (and `job` with it) before going on; survives cancellation.
+
+        With `lease`, only while it is the job's lease (else `LeaseLost`); without, only while
+        no process runs the job (else `job_running`).
+        """
         with anyio.CancelScope(shield=True), anyio.move_on_after(RECORD_DEADLINE):
             await self._stages.journal.ask(
-                lambda reply: Record(event=event, job=job, reply=reply), timeout=None
+                lambda reply: Record(event=event, job=job, lease=lease, reply=reply),
+                timeout=None,
             )
 
-    async def run(self, job: Job, *, cancelled_by_user: Callable[[], bool]) -> Job:
-        """Run `job` to its end and return it in its final state.
+    async def run(
+        self, job: Job, lease: Lease, *, cancelled_by_user: Callable[[], bool]
+    ) -> Job | None:
+        """Run `job` under `lease` to its end and return it in its final state.
 
         On cancellation the job is marked cancelled (and its work folder removed) only when
         `cancelled_by_user()` says so; a shutdown leaves it as it is, to resume next start.
+        None when the lease was lost: the job is no longer this run's to finish.
         """
-        run = _Run(job)
+        run = _Run(job, lease)
         try:
-            await self._phases(run)
-        except AudiograbError as error:
-            if not await self._retry_later(run, error):
-                await self._end(run, JobState.FAILED, error)
-        except anyio.get_cancelled_exc_class():
-            if cancelled_by_user():
-                await self._end(run, JobState.CANCELLED)
-            raise
-        except Exception as error:  # a bug must fail the job, not the scheduler
-            await self._end(run, JobState.FAILED, AudiograbError(ErrorCode.INTERNAL, repr(error)))
+            try:
+                await self._phases(run)
+            except AudiograbError as error:
+                if not await self._retry_later(run, error):
+                    await self._end(run, JobState.FAILED, error)
+            except anyio.get_cancelled_exc_class():
+                if cancelled_by_user():
+                    await self._end(run, JobState.CANCELLED)
+                raise
+            except LeaseLost:
+                raise
+            except Exception as error:  # a bug must fail the job, not the scheduler
+                failure = AudiograbError(ErrorCode.INTERNAL, repr(error))
+                await self._end(run, JobState.FAILED, failure)
+        except LeaseLost:
+            _log.warning("job %s: lease lost, stopped", job.id, extra={"job_id": job.id})
+            return None
         return run.job
 
     async def _retry_later(self, run: _Run, error: AudiograbError) -> bool:
@@ -140,12 +163,14 @@ class JobRunner:
             error.message,
             extra={"job_id": run.job.id},
         )
-        await self.record(event, run.job)
+        await self.record(event, run.job, run.lease)
         return True
 
-    async def cancel_orphan(self, job: Job) -> None:
-        """Mark cancelled a job that no process runs any more, and remove its work folder."""
-        await self._end(_Run(job), JobState.CANCELLED)
+    async def cancel_claimed(self, job: Job, lease: Lease) -> Job:
+        """Record as cancelled a job claimed only to cancel it, and remove its work folder."""
+        run = _Run(job, lease)
+        await self._end(run, JobState.CANCELLED)
+        return run.job
 
     async def _phases(self, run: _Run) -> None:
         request = run.job.request
@@ -169,7 +194,7 @@ class JobRunner:
         _log.info("job %s is %s", run.job.id, state.value, extra={"job_id": run.job.id})
         run.job = msgspec.structs.replace(run.job, state=state, **changes)
         await self.record(
-            JobStateChanged(job_id=run.job.id, state=state, previous=previous), run.job
+            JobStateChanged(job_id=run.job.id, state=state, previous=previous), run.job, run.lease
         )
 
     async def _download(self, run: _Run) -> None:
@@ -205,7 +230,7 @@ class JobRunner:
             ),
         )
         run.job = msgspec.structs.replace(job, media=result.media, download_path=str(result.path))
-        await self.record(MediaResolved(job_id=job.id, media=result.media), run.job)
+        await self.record(MediaResolved(job_id=job.id, media=result.media), run.job, run.lease)
 
     async def _convert(self, run: _Run) -> None:
         job = run.job
@@ -242,7 +267,7 @@ class JobRunner:
             event = TranscriptSegmentAdded(
                 job_id=job.id, segment=segment, percent=percent, attempt=job.attempts
             )
-            anyio.from_thread.run(self.record, event)
+            anyio.from_thread.run(self.record, event, None, run.lease)
 
         source = job.output_path if job.request.keep_media else _source(job)
         transcript: Transcript = await self._ask_stage(
@@ -287,7 +312,7 @@ class JobRunner:
             size_bytes=(await output.stat()).st_size,
             duration=job.media.duration if job.media else None,
         )
-        await self.record(completed, run.job)
+        await self.record(completed, run.job, run.lease)
         _log.info("job %s completed: %s", job.id, output, extra={"job_id": job.id})
         self._workspace.discard(job.id)
 
@@ -321,7 +346,7 @@ class JobRunner:
 
     def _deliver_progress(self, run: _Run, event: JobEvent) -> None:
         if run.progress_open:
-            self._stages.journal.try_tell(Record(event=event))
+            self._stages.journal.try_tell(Record(event=event, lease=run.lease))
 
     async def _end(self, run: _Run, state: JobState, error: AudiograbError | None = None) -> None:
         """Record a failed or cancelled end and remove the job's work folder."""
@@ -340,17 +365,18 @@ class JobRunner:
         else:
             run.job = msgspec.structs.replace(job, state=state)
             event = JobCancelled(job_id=job.id)
-        await self.record(event, run.job)
+        await self.record(event, run.job, run.lease)
         self._workspace.discard(job.id)
 
 
 class _Run:
     """The latest state of one running job, and whether its progress is still wanted."""
 
-    __slots__ = ("job", "progress_open")
+    __slots__ = ("job", "lease", "progress_open")
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, lease: Lease) -> None:
         self.job = job
+        self.lease = lease
         self.progress_open = False
 
 

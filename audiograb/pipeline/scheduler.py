@@ -1,233 +1,240 @@
-"""The scheduler actor: the persistent priority queue, the concurrency limits, and cancellation.
+"""The scheduler actor: claims jobs from the queue in the store and runs them, keeping leases.
 
-Jobs wait by priority (1-10, higher first), first in, first out within a level, and run as
-tasks of this actor: at most `limit` at a time, and at most `platform_limits[p]` of platform
-`p`. A job held back by a full platform does not hold up the jobs of other platforms.
+The queue is the jobs table (`audiograb.store.JobQueue`), shared by every process on the data
+folder. This actor claims jobs (highest priority first, then arrival) while fewer than
+`limit` of its own run, the platform limits counted over all processes; runs each as a task
+of its own under the job's lease; renews its leases with a heartbeat; and carries out the
+requests other processes leave in the store (a cancel). It keeps nothing that the store does
+not also know: a restarted scheduler gives up the leases its crashed predecessor held, and
+claims the jobs again from their last completed phase.
 
-The queue is persistent because the jobs are: every job not yet ended is in the store with its
-priority and arrival time, and `Audiograb.resume_unfinished` enqueues them all again at start,
-which rebuilds the same order. A job waiting for an automatic retry (its `retry_at` ahead) is
-held back until then by an alarm on the injected clock.
+It looks at the store when told to (`Poke`): after a local submit or request, when another
+process changed the database (the wake-up watcher), when a job's automatic retry falls due,
+when another process's lease is about to lapse, and at each heartbeat.
 
-A user's cancel stops a running job through its cancel scope (the runner then stops the worker
-thread and removes the work folder); a waiting job is simply taken out of the queue.
+A serving process (`serve=True`) claims any job. Otherwise it runs only what it submitted:
+a job it submits while it has a free slot (and its platform no limit across processes) is
+stored already owned by it, the others wait in
+the queue, remembered as its own, until a slot frees up (a serving process may run them
+too). With `run_submitted=False` it runs nothing: what it submits waits for a server.
 """
 
 import contextlib
-import math
-from collections import Counter
+import logging
+import os
+import socket
 
 import anyio
 import msgspec
 
 from actors import Actor, ActorStopped, Reply
-from audiograb.domain import (
-    MAX_PRIORITY,
-    MIN_PRIORITY,
-    AudiograbError,
-    ErrorCode,
-    Job,
-    JobCancelled,
-    JobPriorityChanged,
-    JobState,
-)
+from audiograb.domain import Job, JobSubmitted, Lease
 from audiograb.pipeline.clock import Alarm, Clock, SystemClock
-from audiograb.pipeline.queue import WaitQueue, with_priority
 from audiograb.pipeline.runner import JobRunner
+from audiograb.store import Claimed, JobQueue
 
 __all__ = [
     "SCHEDULER_MAILBOX",
-    "CancelJob",
-    "Enqueue",
-    "IsActive",
-    "QueueDepth",
-    "QueueSnapshot",
-    "Restore",
+    "Crash",
+    "Poke",
     "Scheduler",
     "SchedulerMessage",
-    "SetPriority",
-    "Snapshot",
+    "Submit",
 ]
 
+_log = logging.getLogger(__name__)
 
-class Enqueue(msgspec.Struct, frozen=True, kw_only=True):
-    """Run `job` when its turn comes (and not before its `retry_at`)."""
+
+class Submit(msgspec.Struct, frozen=True, kw_only=True):
+    """Store a new job (from `Audiograb.prepare`) as submitted; answers it as stored."""
 
     job: Job
-
-
-class Restore(msgspec.Struct, frozen=True, kw_only=True):
-    """Queue every job a previous process left unfinished, all at once: none starts before
-    all are in, so the first to start is the first in priority order."""
-
-    jobs: list[Job]
-
-
-class CancelJob(msgspec.Struct, frozen=True, kw_only=True):
-    """Stop the job, queued or running; the reply says whether this scheduler had it."""
-
-    job_id: str
-    reply: Reply[bool]
-
-
-class IsActive(msgspec.Struct, frozen=True, kw_only=True):
-    """Whether the job is queued or running here."""
-
-    job_id: str
-    reply: Reply[bool]
-
-
-class QueueDepth(msgspec.Struct, frozen=True, kw_only=True):
-    """How many jobs wait (for a slot or for their retry time)."""
-
-    reply: Reply[int]
-
-
-class SetPriority(msgspec.Struct, frozen=True, kw_only=True):
-    """Change a waiting job's priority; answers the job as stored afterwards."""
-
-    job_id: str
-    priority: int
     reply: Reply[Job]
 
 
-class QueueSnapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """The queue as it stands: running jobs (as they started), then the waiting ones in order."""
-
-    running: list[Job]
-    waiting: list[Job]
-    """In run order, ignoring limits."""
-    delayed: list[Job]
-    """Waiting for their automatic retry, soonest first."""
-    limit: int
-    platform_limits: dict[str, int]
+class Poke(msgspec.Struct, frozen=True, kw_only=True):
+    """The store may have changed: honour requests, claim what fits."""
 
 
-class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """Describe the queue."""
-
-    reply: Reply[QueueSnapshot]
+class Crash(msgspec.Struct, frozen=True, kw_only=True):
+    """A test hook: crash this actor, as a bug would, to show that a restart loses nothing."""
 
 
 class _Finished(msgspec.Struct, frozen=True, kw_only=True):
     job_id: str
     job: Job | None
-    """How the run left the job; None when it was cut short by a shutdown."""
+    """How the run left the job; None when it was cut short (a shutdown, a lost lease)."""
 
 
-class _Due(msgspec.Struct, frozen=True, kw_only=True):
-    """The alarm rang: a delayed job's time has come."""
+class _Beat(msgspec.Struct, frozen=True, kw_only=True):
+    """Time to renew the leases."""
 
 
-SchedulerMessage = (
-    Enqueue
-    | Restore
-    | CancelJob
-    | IsActive
-    | QueueDepth
-    | SetPriority
-    | Snapshot
-    | _Finished
-    | _Due
-)
+SchedulerMessage = Submit | Poke | Crash | _Finished | _Beat
 
 #: Commands waiting for the scheduler; submits wait for room when it is full.
 SCHEDULER_MAILBOX = 256
 #: Seconds a finished run may wait for room in the scheduler's own mailbox to say so.
 FINISH_DEADLINE = 5.0
+#: Heartbeats per lease: a lease is renewed this many times before it would lapse.
+BEATS_PER_LEASE = 3
+
+
+class _Running(msgspec.Struct, kw_only=True):
+    job: Job
+    lease: Lease
+    scope: anyio.CancelScope
 
 
 class Scheduler(Actor[SchedulerMessage]):
-    """Starts queued jobs by priority and arrival, keeping within the limits."""
+    """Claims queued jobs by priority and arrival, runs them, keeps their leases."""
 
     def __init__(
         self,
         runner: JobRunner,
+        queue: JobQueue,
         limit: int,
         *,
+        serve: bool,
+        run_submitted: bool = True,
         platform_limits: dict[str, int] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self._runner = runner
+        self._queue = queue
         self._limit = limit
+        self._serve = serve
+        self._run_submitted = run_submitted
         self._platform_limits = dict(platform_limits or {})
         self._clock = clock or SystemClock()
-        self._waiting = WaitQueue()
-        self._delayed: dict[str, Job] = {}
-        self._running: dict[str, tuple[Job, anyio.CancelScope]] = {}
-        self._per_platform: Counter[str] = Counter()
+        self._running: dict[str, _Running] = {}
+        self._mine: set[str] = set()
+        """Jobs submitted here and not yet ended (a process that does not serve the queue)."""
         self._cancelled: set[str] = set()
-        self._alarm = Alarm(self._clock, self._ring)
+        self._retry_alarm = Alarm(self._clock, self._poke)
+        self._lapse_alarm = Alarm(SystemClock(), self._poke)
 
     async def on_start(self) -> None:
-        self.context.start_soon(self._alarm.run)
+        # Leases held by a crashed instance of this actor: their runs are gone, so give the
+        # jobs back to the queue, to be claimed again (here or elsewhere) from their last phase.
+        await self._queue.release_all()
+        await self._expire_the_dead()
+        self.context.start_soon(self._retry_alarm.run)
+        self.context.start_soon(self._lapse_alarm.run)
+        self.context.start_soon(self._heartbeat)
+        await self._look()
+
+    async def on_stop(self) -> None:
+        # The runs were cancelled (a shutdown or a crash) without recording anything: let any
+        # process take their jobs over at once rather than after the lease lapses.
+        with anyio.CancelScope(shield=True):
+            await self._queue.release_all()
 
     async def receive(self, msg: SchedulerMessage) -> None:
-        if isinstance(msg, Enqueue):
-            self._admit(msg.job)
-        elif isinstance(msg, Restore):
-            for job in msg.jobs:
-                self._admit(job)
-        elif isinstance(msg, CancelJob):
-            msg.reply.set_result(await self._cancel(msg.job_id))
-        elif isinstance(msg, IsActive):
-            msg.reply.set_result(self._has(msg.job_id))
-        elif isinstance(msg, QueueDepth):
-            msg.reply.set_result(len(self._waiting) + len(self._delayed))
-        elif isinstance(msg, SetPriority):
-            msg.reply.set_result(await self._set_priority(msg.job_id, msg.priority))
-        elif isinstance(msg, Snapshot):
-            msg.reply.set_result(self._snapshot())
+        if isinstance(msg, Submit):
+            msg.reply.set_result(await self._submit(msg.job))
+        elif isinstance(msg, Crash):
+            raise RuntimeError("scheduler crashed on purpose (test hook)")
         elif isinstance(msg, _Finished):
             self._finished(msg)
-        self._release_due()
-        self._start_what_fits()
+        elif isinstance(msg, _Beat):
+            await self._queue.renew()
+            await self._expire_the_dead()
+        await self._look()
 
-    # -- the queue --------------------------------------------------------------------------
+    # -- submitting -------------------------------------------------------------------------
 
-    def _admit(self, job: Job) -> None:
-        if self._has(job.id):
-            return
-        if job.retry_at is not None and job.retry_at > self._clock.now():
-            self._delayed[job.id] = job
+    async def _submit(self, job: Job) -> Job:
+        event = JobSubmitted(job_id=job.id, request=job.request, platform=job.platform)
+        if self._serve or not self._run_submitted:
+            await self._runner.record(event, job)
+            return job
+        self._mine.add(job.id)
+        if len(self._running) < self._limit and job.platform not in self._platform_limits:
+            # Stored owned by this process: nobody else can take it before it starts here.
+            lease = Lease(job_id=job.id, owner=self._queue.owner, attempt=1)
+            await self._runner.record(event, job, lease)
+            self._start(Claimed(job=job, lease=lease, cancel_requested=False))
         else:
-            self._waiting.push(job)
+            await self._runner.record(event, job)
+        return job
 
-    def _release_due(self) -> None:
-        now = self._clock.now()
-        for job in [job for job in self._delayed.values() if (job.retry_at or 0) <= now]:
-            del self._delayed[job.id]
-            self._waiting.push(job)
-        self._alarm.set(min((job.retry_at or 0 for job in self._delayed.values()), default=None))
+    # -- looking at the store ---------------------------------------------------------------
 
-    def _ring(self) -> None:
-        # A full mailbox means messages are coming anyway, and each one releases due jobs.
+    async def _look(self) -> None:
+        await self._honour_requests()
+        room = self._limit - len(self._running)
+        only = None if self._serve else self._mine - self._running.keys()
+        for claimed in await self._queue.claim(
+            count=room,
+            now=self._clock.now(),
+            platform_limits=self._platform_limits,
+            only=only,
+        ):
+            self._start(claimed)
+        self._retry_alarm.set(await self._queue.next_due(self._clock.now(), only))
+        if self._serve:
+            self._lapse_alarm.set(await self._queue.next_expiry())
+
+    async def _honour_requests(self) -> None:
+        """Stop runs whose job was cancelled by request, or whose lease is not ours any more."""
+        if not self._running:
+            return
+        held = {entry.job_id: entry for entry in await self._queue.held()}
+        for job_id, running in self._running.items():
+            entry = held.get(job_id)
+            if entry is None or entry.lease_attempt != running.lease.attempt:
+                running.scope.cancel()  # lost: the new owner records what happens next
+            elif entry.cancel_requested and job_id not in self._cancelled:
+                self._cancelled.add(job_id)
+                running.scope.cancel()
+
+    async def _expire_the_dead(self) -> None:
+        """End at once the leases of owners on this machine whose process is gone."""
+        if not self._serve:
+            return
+        for owner in await self._queue.owners():
+            if owner != self._queue.owner and _process_gone(owner):
+                _log.info("owner %s is gone: its jobs are taken over", owner)
+                await self._queue.expire(owner)
+
+    def _poke(self) -> None:
+        # A full mailbox means messages are coming anyway, and each one looks again.
         with contextlib.suppress(ActorStopped):
-            self.context.ref.try_tell(_Due())
+            self.context.ref.try_tell(Poke())
 
-    def _has_room(self, platform: str) -> bool:
-        return self._per_platform[platform] < self._platform_limits.get(platform, math.inf)
+    async def _heartbeat(self) -> None:
+        while True:
+            await anyio.sleep(self._queue.lease_seconds / BEATS_PER_LEASE)
+            with contextlib.suppress(ActorStopped):
+                await self.context.ref.tell(_Beat())
 
-    def _start_what_fits(self) -> None:
-        while len(self._running) < self._limit:
-            job = self._waiting.pop_next(self._has_room)
-            if job is None:
-                return
-            job = msgspec.structs.replace(job, retry_at=None)
-            scope = anyio.CancelScope()
-            self._running[job.id] = (job, scope)
-            self._per_platform[job.platform] += 1
-            self.context.start_soon(self._run, job, scope)
+    # -- running ----------------------------------------------------------------------------
 
-    async def _run(self, job: Job, scope: anyio.CancelScope) -> None:
+    def _start(self, claimed: Claimed) -> None:
+        job = msgspec.structs.replace(claimed.job, retry_at=None)
+        running = _Running(job=job, lease=claimed.lease, scope=anyio.CancelScope())
+        self._running[job.id] = running
+        if claimed.cancel_requested:
+            self._cancelled.add(job.id)
+            running.scope.cancel()
+        self.context.start_soon(self._run, running)
+
+    async def _run(self, running: _Running) -> None:
         final: Job | None = None
+        job_id = running.job.id
         try:
-            with scope:
-                final = await self._runner.run(
-                    job, cancelled_by_user=lambda: job.id in self._cancelled
-                )
+            with running.scope:
+                if job_id in self._cancelled:  # claimed with a cancel request waiting
+                    final = await self._runner.cancel_claimed(running.job, running.lease)
+                else:
+                    final = await self._runner.run(
+                        running.job,
+                        running.lease,
+                        cancelled_by_user=lambda: job_id in self._cancelled,
+                    )
         finally:
-            await self._say_finished(_Finished(job_id=job.id, job=final))
+            await self._say_finished(_Finished(job_id=job_id, job=final))
 
     async def _say_finished(self, msg: _Finished) -> None:
         # During shutdown the mailbox may be closed already: then nobody needs to know.
@@ -237,55 +244,21 @@ class Scheduler(Actor[SchedulerMessage]):
                     await self.context.ref.tell(msg)
 
     def _finished(self, msg: _Finished) -> None:
-        started = self._running.pop(msg.job_id, None)
-        if started is not None:
-            self._per_platform[started[0].platform] -= 1
+        self._running.pop(msg.job_id, None)
         self._cancelled.discard(msg.job_id)
-        if msg.job is not None and msg.job.state is JobState.QUEUED:  # an automatic retry
-            self._admit(msg.job)
+        if msg.job is None or msg.job.state.terminal:
+            self._mine.discard(msg.job_id)
 
-    def _has(self, job_id: str) -> bool:
-        return job_id in self._running or job_id in self._waiting or job_id in self._delayed
 
-    # -- requests ---------------------------------------------------------------------------
-
-    async def _cancel(self, job_id: str) -> bool:
-        if job_id in self._running:
-            self._cancelled.add(job_id)
-            self._running[job_id][1].cancel()
-            return True
-        job = self._waiting.remove(job_id) or self._delayed.pop(job_id, None)
-        if job is None:
-            return False
-        await self._runner.record(
-            JobCancelled(job_id=job_id), msgspec.structs.replace(job, state=JobState.CANCELLED)
-        )
+def _process_gone(owner: str) -> bool:
+    """Whether `owner` (host:pid:nonce) names a process of this machine that has ended."""
+    host, pid, _ = owner.rsplit(":", 2)
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
         return True
-
-    async def _set_priority(self, job_id: str, priority: int) -> Job:
-        if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
-            raise AudiograbError(
-                ErrorCode.INVALID_REQUEST,
-                f"priority must be {MIN_PRIORITY} to {MAX_PRIORITY}, not {priority}",
-            )
-        job = self._waiting.get(job_id) or self._delayed.get(job_id)
-        if job is None:
-            state = "running" if job_id in self._running else "not waiting in the queue"
-            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is {state}")
-        changed = with_priority(job, priority)
-        if job_id in self._delayed:
-            self._delayed[job_id] = changed
-        else:
-            self._waiting.replace(changed)
-        event = JobPriorityChanged(job_id=job_id, priority=priority, previous=job.request.priority)
-        await self._runner.record(event, changed)
-        return changed
-
-    def _snapshot(self) -> QueueSnapshot:
-        return QueueSnapshot(
-            running=[job for job, _ in self._running.values()],
-            waiting=self._waiting.ordered(),
-            delayed=sorted(self._delayed.values(), key=lambda job: job.retry_at or 0),
-            limit=self._limit,
-            platform_limits=dict(self._platform_limits),
-        )
+    except PermissionError:  # alive, someone else's
+        return False
+    return False

@@ -6,6 +6,8 @@ fires early because it only fires schedules whose `run_at` is at or before the c
 The schedule advances to its next run (or is done) in the same transaction that stores the
 job (an append hook), so across a crash or restart a run is neither lost nor made twice. Runs
 missed while the server was down are made up for once, at start, not once per missed run.
+When several processes serve one data folder, each planner may see a run due; the append hook
+stores the job only if the schedule still stands at that run, so a run fires once.
 """
 
 import contextlib
@@ -90,6 +92,13 @@ def next_run(schedule: Schedule, after: float) -> float | None:
     return _cron(schedule.cron).next_after(after, zone_of(schedule.timezone))
 
 
+class AlreadyFiredError(AudiograbError):
+    """A schedule's run was fired by another process first; its job is not stored."""
+
+    def __init__(self, schedule_id: str) -> None:
+        super().__init__(ErrorCode.INVALID_STATE, f"schedule {schedule_id} has fired already")
+
+
 class ScheduleHook:
     """The append hook that advances a schedule when the job it fired is stored."""
 
@@ -106,13 +115,15 @@ class ScheduleHook:
         if schedule is None:
             return
         after = max(job.scheduled_for, self._clock.now())
-        await fired(
+        advanced = await fired(
             conn,
             schedule.id,
             due_at=job.scheduled_for,
             next_run_at=next_run(schedule, after),
             job_id=job.id,
         )
+        if not advanced:  # another process fired this run first: store no second job
+            raise AlreadyFiredError(schedule.id)
 
 
 class Wake(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,6 +158,8 @@ class Planner(Actor[Wake]):
         for schedule in await self._store.due(self._clock.now()):
             try:
                 await self._fire(schedule)
+            except AlreadyFiredError:
+                continue
             except AudiograbError as error:  # keep the others going; the next wake tries again
                 _log.warning("schedule %s could not fire: %s", schedule.id, error.message)
         self._alarm.set(await self._store.next_run_at())

@@ -11,18 +11,20 @@
         │               (limiter: max_concurrent_transcriptions)
         │   live hub    live sessions (at most live_max_sessions), sharing the transcriber's
         │               models but with slots of their own; each session a task of its own
-        ├── scheduler   the priority queue and its limits; runs each job's phases as a task
-        │               of its own; holds jobs back until their automatic retry is due
+        ├── scheduler   claims jobs from the queue in the store (leases, heartbeat, limits);
+        │               runs each job's phases as a task of its own
         ├── planner     fires scheduled downloads when the clock reaches them   (serving only)
         └── notifier    delivers the webhook outbox, retrying with backoff       (serving only)
+        watcher         notices other processes' writes: relays their events, pokes the actors
 
 The store's append hooks run inside each state change's transaction: the webhook outbox, the
 batch counters (and `batch.completed`), and a fired schedule's next run. One clock (injectable
 for tests) drives retries, schedules and webhook backoff.
 
 Draining in reverse means the notifier (after its tries in flight) and the planner stop first,
-then the scheduler: running jobs are interrupted (their work folders kept, to resume next
-start), and the journal, still up, records what they said last.
+then the scheduler: running jobs are interrupted (their work folders kept) and their leases
+released, so any process resumes them at once; the journal, still up, records what they said
+last.
 """
 
 import contextlib
@@ -45,13 +47,14 @@ from audiograb.pipeline.messages import Recorded
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.runner import JobRunner, Stages
-from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Scheduler
+from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Poke, Scheduler
 from audiograb.pipeline.schedules import PLANNER_MAILBOX, Planner, ScheduleHook, Wake, job_for
 from audiograb.pipeline.stages import Converter, Downloader, Transcriber
+from audiograb.pipeline.wakeup import watch_store
 from audiograb.pipeline.webhooks import NOTIFIER_MAILBOX, Notifier, Outbox, Ring
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import default_registry
-from audiograb.store import ScheduleStore, WebhookStore, open_store
+from audiograb.store import JobQueue, ScheduleStore, WebhookStore, open_store
 
 #: Commands queued for a stage before `tell` waits: a stage starts every job it is told about.
 STAGE_MAILBOX = 64
@@ -65,24 +68,28 @@ M = TypeVar("M")
 async def open_audiograb(
     settings: Settings | None = None,
     *,
-    resume: bool = True,
+    serve: bool = False,
+    run_submitted: bool = True,
     warm_up: bool = False,
     clock: Clock | None = None,
 ) -> AsyncIterator[Audiograb]:
     """Start AudioGrab inside the caller's event loop; stop it cleanly on exit.
 
-    With `resume`, jobs a previous process left unfinished are queued again, each from its
-    last completed phase. The CLI passes False for one-shot commands. With `warm_up`, yt-dlp
-    loads its extractors in a worker thread at once rather than on the first job (servers
-    want this: the first submissions then do not wait on it). `resume` also starts the
-    planner and the notifier: one-shot commands leave schedules and webhooks to the server.
-    `clock` (default: the system's) is what retries, schedules and webhook backoff go by.
+    Without `serve`, this process runs only the jobs it submits (an embedding program, a CLI
+    command); jobs it did not start stay with the processes that serve the queue. With
+    `serve` (`audiograb serve`, the bot), it serves the queue: it claims any waiting job,
+    takes over the jobs of processes that died (from their last completed phase), fires
+    schedules and delivers webhooks. With `run_submitted=False` (`batch --no-wait`) this
+    process runs nothing: what it submits waits for a serving process. With `warm_up`,
+    yt-dlp loads its extractors in a worker thread at once rather than on the first job
+    (servers want this: the first submissions then do not wait on it). `clock` (default: the
+    system's) is what retries, schedules and webhook backoff go by.
     """
     clock = clock or SystemClock()
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)
     async with (
-        open_store(settings.database_path) as store,
+        open_store(settings.database_path, lease_seconds=settings.lease_seconds) as store,
         open_actor_system(grace=SHUTDOWN_GRACE) as system,
     ):
         topic: Topic[Recorded] = Topic("job-events")
@@ -141,12 +148,16 @@ async def open_audiograb(
         outbox = Outbox(default_url=settings.webhook_url, clock=clock)
         for hook in (outbox, BatchHook(outbox), ScheduleHook(clock)):
             store.add_append_hook(hook.on_append)
+        queue = JobQueue(store)
         scheduler = await system.spawn(
             ChildSpec(
                 name="scheduler",
                 factory=lambda: Scheduler(
                     runner,
+                    queue,
                     settings.max_concurrent_jobs,
+                    serve=serve,
+                    run_submitted=run_submitted,
                     platform_limits=settings.platform_limit_map,
                     clock=clock,
                 ),
@@ -156,6 +167,7 @@ async def open_audiograb(
         ag = Audiograb(
             settings=settings,
             store=store,
+            queue=queue,
             topic=topic,
             registry=registry,
             runner=runner,
@@ -177,8 +189,8 @@ async def open_audiograb(
             outbox=outbox,
         )
         await ag.webhooks.set_up_default()
-        if resume:
-            await ag.resume_unfinished()
+        pokes = [_poke(scheduler, Poke())]
+        if serve:
             output_dir = str(settings.output_root)
             planner = await system.spawn(
                 ChildSpec(
@@ -192,6 +204,7 @@ async def open_audiograb(
                 )
             )
             ag.schedules.connect(_poke(planner, Wake()))
+            pokes.append(_poke(planner, Wake()))
             notifier = await system.spawn(
                 ChildSpec(
                     name="notifier",
@@ -200,6 +213,8 @@ async def open_audiograb(
                 )
             )
             outbox.connect(_poke(notifier, Ring()))
+            pokes.append(_poke(notifier, Ring()))
+        system.start_soon(watch_store, store, topic, settings.wake_interval, pokes)
         try:
             yield ag
         finally:

@@ -17,7 +17,10 @@ keyed by the endpoint secret (`whsec_` + base64 of the key). A try that does not
 `webhook_timeout` seconds is retried with exponential backoff and jitter until the message is
 `webhook_max_age` old, then given up (`failed`). Every try is logged. Each try claims its
 message for a while first, so a crash mid-try retries it after the restart: delivery is at
-least once, and `webhook-id` makes it exactly once for a receiver that de-duplicates.
+least once, and `webhook-id` makes it exactly once for a receiver that de-duplicates. The
+claim is conditional (the message must still be due) and carries a token that the outcome
+must match, so among several processes on one data folder one tries a message at a time and
+its outcome is recorded once.
 
 The SSRF guard applies: a webhook URL is checked when it is registered, and every connection a
 delivery makes is checked against the address policy on its worker thread.
@@ -303,12 +306,14 @@ class Notifier(Actor[NotifierMessage]):
             for delivery in await self._store.due(now, room + len(self._in_flight)):
                 if delivery.id in self._in_flight or len(self._in_flight) >= MAX_IN_FLIGHT:
                     continue
-                await self._store.claim(delivery.id, hold)
+                token = await self._store.claim(delivery.id, now, hold)
+                if token is None:  # another process took it first
+                    continue
                 self._in_flight.add(delivery.id)
-                self.context.start_soon(self._try, delivery)
+                self.context.start_soon(self._try, delivery, token)
         self._alarm.set(await self._store.next_attempt_at())
 
-    async def _try(self, delivery: Delivery) -> None:
+    async def _try(self, delivery: Delivery, token: str) -> None:
         """One try, shielded: a shutdown waits for it (at most the timeout) and its outcome is
         always recorded, so a clean stop never leaves a message claimed or sent twice."""
         try:
@@ -317,6 +322,7 @@ class Notifier(Actor[NotifierMessage]):
                 delivered = attempt.status_code is not None and 200 <= attempt.status_code < 300
                 await self._store.record(
                     delivery.id,
+                    token,
                     attempt,
                     delivered=delivered,
                     retry_at=None if delivered else self._retry_at(delivery),

@@ -31,5 +31,5 @@ async def bot_command(ctx: click.Context, verbose: bool) -> None:
     from audiograb.pipeline import open_audiograb
 
     configure_logging(settings, level=logging.DEBUG if verbose else logging.INFO)
-    async with open_audiograb(settings) as ag, open_bot(ag) as bot:
+    async with open_audiograb(settings, serve=True) as ag, open_bot(ag) as bot:
         await bot.run_polling()

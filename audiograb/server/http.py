@@ -130,7 +130,7 @@ async def serve(settings: Settings, *, with_bot: bool = False) -> None:
     """`audiograb serve`: the pipeline and the API (and the bot) in this loop, until a signal."""
     sock = bind_socket(settings.host, settings.port)
     with sock:
-        async with open_audiograb(settings, warm_up=True) as ag:
+        async with open_audiograb(settings, serve=True, warm_up=True) as ag:
             app = create_app(
                 ag, settings=settings, probes=engine_probes(settings), extra_routes=web_routes
             )

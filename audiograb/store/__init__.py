@@ -7,6 +7,7 @@ over the same database (`BatchStore(job_store)` and so on).
 from audiograb.store.annotations import Annotation, AnnotationStore
 from audiograb.store.batches import Batch, BatchStore, Rejected
 from audiograb.store.migrations import SchemaVersionError
+from audiograb.store.queue import Claimed, Held, JobQueue
 from audiograb.store.schedules import Schedule, ScheduleState, ScheduleStore
 from audiograb.store.store import AppendHook, JobStore, StoredEvent, open_store
 from audiograb.store.webhooks import (
@@ -25,8 +26,11 @@ __all__ = [
     "Attempt",
     "Batch",
     "BatchStore",
+    "Claimed",
     "Delivery",
     "Endpoint",
+    "Held",
+    "JobQueue",
     "JobStore",
     "Message",
     "MessageStatus",

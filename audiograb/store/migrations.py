@@ -113,6 +113,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX annotations_job ON annotations (job_id, start_s);
     """,
+    # 3: the queue and job ownership in the store: leases, requests, the writer of each event,
+    # and who holds a webhook message while it is tried.
+    """
+    ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 5;
+    ALTER TABLE jobs ADD COLUMN arrival REAL NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN not_before REAL;
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until REAL;
+    ALTER TABLE jobs ADD COLUMN lease_attempt INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET
+        priority = COALESCE(json_extract(data, '$.request.priority'), 5),
+        arrival = COALESCE(json_extract(data, '$.queued_at'), created_at),
+        not_before = json_extract(data, '$.retry_at');
+    CREATE INDEX jobs_waiting ON jobs (priority DESC, arrival)
+        WHERE owner IS NULL AND state = 'queued';
+    CREATE INDEX jobs_leased ON jobs (lease_until) WHERE owner IS NOT NULL;
+    CREATE INDEX jobs_owner ON jobs (owner) WHERE owner IS NOT NULL;
+    ALTER TABLE job_events ADD COLUMN writer TEXT NOT NULL DEFAULT '';
+    ALTER TABLE webhook_messages ADD COLUMN claimed_by TEXT;
+    """,
 )
 
 

@@ -7,8 +7,12 @@ Write transactions are shielded from cancellation once they hold the lock, so a 
 change is never half-written and a caller cancelled mid-write still leaves a consistent file.
 """
 
+import os
+import socket
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Self, TypeVar
@@ -23,18 +27,29 @@ from audiograb.domain import (
     Job,
     JobEvent,
     JobState,
+    Lease,
+    LeaseLost,
     decode_event,
     encode_event,
 )
 from audiograb.store.migrations import migrate
 
-__all__ = ["BUSY_TIMEOUT_MS", "AppendHook", "JobStore", "StoredEvent", "open_store"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "AppendHook",
+    "JobStore",
+    "StoredEvent",
+    "instance_identity",
+    "open_store",
+]
 
 #: How long a statement waits for another process's write lock before failing.
 BUSY_TIMEOUT_MS = 5000
 #: Tries, and seconds between them, to switch a database another connection is opening to WAL.
 WAL_ATTEMPTS = 50
 WAL_RETRY_DELAY = 0.1
+#: Seconds a job's lease lasts unless renewed (the `lease_seconds` setting's default).
+LEASE_SECONDS = 30.0
 
 T = TypeVar("T")
 
@@ -62,9 +77,45 @@ batch counters, a schedule's next run). It must use only the connection it is gi
 """
 
 
-def _job_row(job: Job) -> tuple[str, str, str, float, float, str]:
+_JOB_COLUMNS = "id, state, platform, created_at, updated_at, data, priority, arrival, not_before"
+_INSERT_JOB = f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_JobRow = tuple[str, str, str, float, float, str, int, float, float | None]
+
+
+def _job_row(job: Job) -> _JobRow:
+    """The job's row: its JSON, and copies of what the queue filters and sorts on."""
     data = _encoder.encode(job).decode()
-    return (job.id, job.state.value, job.platform, job.created_at, job.updated_at, data)
+    arrival = job.queued_at if job.queued_at is not None else job.created_at
+    return (
+        job.id,
+        job.state.value,
+        job.platform,
+        job.created_at,
+        job.updated_at,
+        data,
+        job.request.priority,
+        arrival,
+        job.retry_at,
+    )
+
+
+def instance_identity() -> str:
+    """A name for one opened store, unique across processes and machines: host, pid, nonce.
+
+    It is the owner named in the leases this instance holds and the writer of its events.
+    """
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _Holder(msgspec.Struct, frozen=True):
+    """Who holds a job's lease, as the jobs table says."""
+
+    owner: str | None
+    lease_until: float | None
+    lease_attempt: int
+
+    def live(self, now: float) -> bool:
+        return self.owner is not None and (self.lease_until or 0) >= now
 
 
 def _state_filter(states: Collection[JobState] | None) -> tuple[str, list[str]]:
@@ -83,20 +134,32 @@ def _event_tag(event: JobEvent) -> str:
 class JobStore:
     """Jobs and their event log. Open with `open_store` (or `await JobStore.open(path)`)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        identity: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
         self._conn = conn
+        self.lease_seconds = lease_seconds
+        """How long a lease lasts unless its owner renews it."""
         self._lock = anyio.Lock()
         self._hooks: list[AppendHook] = []
+        self._data_version: int | None = None
+        self.identity = identity or instance_identity()
+        """This instance's name: the owner of its leases and the writer of its events."""
 
     def add_append_hook(self, hook: AppendHook) -> None:
         """Run `hook` inside every `append_event` transaction that saves a job."""
         self._hooks.append(hook)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
+    async def open(cls, path: Path, *, lease_seconds: float = LEASE_SECONDS) -> Self:
         """Open (creating it and its folder if needed) and migrate the database at `path`."""
         await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await _enable_wal(conn)
@@ -106,7 +169,7 @@ class JobStore:
         except Exception:
             await conn.close()
             raise
-        return cls(conn)
+        return cls(conn, lease_seconds=lease_seconds)
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -118,7 +181,7 @@ class JobStore:
     async def insert_job(self, job: Job) -> None:
         """Store a new job; `invalid_request` if its id is taken."""
         try:
-            await self._execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?)", _job_row(job))
+            await self._execute(_INSERT_JOB, _job_row(job))
         except sqlite3.IntegrityError:
             raise AudiograbError(
                 ErrorCode.INVALID_REQUEST, f"job {job.id} already exists"
@@ -162,41 +225,76 @@ class JobStore:
 
     # -- events -----------------------------------------------------------------------------
 
-    async def append_event(self, event: JobEvent, *, job: Job | None = None) -> StoredEvent:
+    async def append_event(
+        self, event: JobEvent, *, job: Job | None = None, lease: Lease | None = None
+    ) -> StoredEvent:
         """Append `event` to its job's log, with `job` saved in the same transaction if given.
 
         The event gets the next `seq` of its job (1 for the first) and the next global id;
         both are returned. `job_not_found` if the job is not stored (nor given).
+
+        Fenced: with `lease`, the write happens only while that lease is the job's, else
+        `LeaseLost`. Without one, a state change (`job` given) of a job whose lease is live
+        is refused with `job_running`; a lapsed lease is revoked by it. A job saved as queued
+        or ended releases its owner's lease in the same transaction.
         """
-
-        async def body(conn: aiosqlite.Connection) -> StoredEvent:
-            if job is not None:
-                await conn.execute(*_upsert(job))
-            async with conn.execute(_NEXT_SEQ, (event.job_id,)) as cursor:
-                row = await cursor.fetchone()
-            numbered = msgspec.structs.replace(event, seq=int(row[0]) if row else 1)
-            cursor = await conn.execute(
-                "INSERT INTO job_events (job_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)",
-                (
-                    event.job_id,
-                    numbered.seq,
-                    _event_tag(event),
-                    event.at,
-                    encode_event(numbered).decode(),
-                ),
-            )
-            stored = StoredEvent(id=int(cursor.lastrowid or 0), event=numbered)
-            if job is not None:
-                for hook in self._hooks:
-                    await hook(conn, stored, job)
-            return stored
-
         try:
-            return await self._transaction(body)
+            return await self._transaction(lambda conn: self.append_within(conn, event, job, lease))
         except sqlite3.IntegrityError:
             raise AudiograbError(
                 ErrorCode.JOB_NOT_FOUND, f"cannot log an event for unknown job {event.job_id}"
             ) from None
+
+    async def append_within(
+        self,
+        conn: aiosqlite.Connection,
+        event: JobEvent,
+        job: Job | None = None,
+        lease: Lease | None = None,
+    ) -> StoredEvent:
+        """`append_event` inside a transaction the caller holds on `conn`."""
+        holder = await _holder(conn, event.job_id)
+        if lease is not None and not (holder is None and job is not None):
+            if holder is None or (holder.owner, holder.lease_attempt) != (
+                lease.owner,
+                lease.attempt,
+            ):
+                raise LeaseLost(lease)
+        elif job is not None and holder is not None and holder.owner is not None:
+            if holder.live(time.time()):
+                raise AudiograbError(
+                    ErrorCode.JOB_RUNNING, f"job {job.id} is running in {holder.owner}"
+                )
+            await conn.execute(_RELEASE + " WHERE id = ?", (job.id,))
+        if job is not None:
+            await conn.execute(*_upsert(job))
+            if lease is not None and holder is None:  # a new job, stored owned by its writer
+                await conn.execute(
+                    "UPDATE jobs SET owner = ?, lease_until = ?, lease_attempt = ? WHERE id = ?",
+                    (lease.owner, time.time() + self.lease_seconds, lease.attempt, job.id),
+                )
+            elif lease is not None and (job.state.terminal or job.state is JobState.QUEUED):
+                await conn.execute(_RELEASE + " WHERE id = ?", (job.id,))
+        async with conn.execute(_NEXT_SEQ, (event.job_id,)) as cursor:
+            row = await cursor.fetchone()
+        numbered = msgspec.structs.replace(event, seq=int(row[0]) if row else 1)
+        cursor = await conn.execute(
+            "INSERT INTO job_events (job_id, seq, type, at, data, writer) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.job_id,
+                numbered.seq,
+                _event_tag(event),
+                event.at,
+                encode_event(numbered).decode(),
+                self.identity,
+            ),
+        )
+        stored = StoredEvent(id=int(cursor.lastrowid or 0), event=numbered)
+        if job is not None:
+            for hook in self._hooks:
+                await hook(conn, stored, job)
+        return stored
 
     async def events_after(
         self, job_id: str, after_seq: int = 0, limit: int | None = None
@@ -212,6 +310,31 @@ class JobStore:
         sql = "SELECT id, data FROM job_events WHERE id > ? ORDER BY id LIMIT ?"
         return _events(await self._read(sql, (after_id, _limit(limit))))
 
+    async def foreign_events_after(self, after_id: int) -> tuple[int, list[StoredEvent]]:
+        """Events with a global id above `after_id` that other instances wrote, in log order,
+        and the id of the newest event read (the cursor for the next call)."""
+        sql = (
+            "SELECT id, CASE WHEN writer != ? THEN data END AS data FROM job_events "
+            "WHERE id > ? ORDER BY id"
+        )
+        rows = await self._read(sql, (self.identity, after_id))
+        cursor = int(rows[-1][0]) if rows else after_id
+        return cursor, _events([row for row in rows if row[1] is not None])
+
+    async def last_event_id(self) -> int:
+        """The global id of the newest event, 0 if none."""
+        rows = await self._read("SELECT MAX(id) FROM job_events", ())
+        return int(rows[0][0] or 0)
+
+    async def changed_elsewhere(self) -> bool:
+        """Whether another connection committed a change since the last call (`PRAGMA
+        data_version`: a counter SQLite keeps per connection, moved only by other writers)."""
+        rows = await self._read("PRAGMA data_version", ())
+        version = int(rows[0][0])
+        changed = self._data_version is not None and version != self._data_version
+        self._data_version = version
+        return changed
+
     async def last_seq(self, job_id: str) -> int:
         """The `seq` of the job's latest event, 0 if it has none."""
         rows = await self._read("SELECT MAX(seq) FROM job_events WHERE job_id = ?", (job_id,))
@@ -219,7 +342,9 @@ class JobStore:
 
     # -- for the store's feature modules (batches, schedules, webhooks, annotations) ----------
 
-    async def read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    async def read(
+        self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
+    ) -> list[sqlite3.Row]:
         """Rows of one query."""
         return await self._read(sql, params)
 
@@ -233,8 +358,9 @@ class JobStore:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    async def _read(self, sql: str, params: Iterable[Any]) -> list[sqlite3.Row]:
-        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
+    async def _read(self, sql: str, params: Iterable[Any] | Mapping[str, Any]) -> list[sqlite3.Row]:
+        bound = params if isinstance(params, Mapping) else tuple(params)
+        async with self._lock, self._conn.execute(sql, bound) as cursor:
             return list(await cursor.fetchall())
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> int:
@@ -259,15 +385,30 @@ class JobStore:
 
 
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?"
+#: Gives up a job's lease; the attempt goes up, so the old lease can write nothing more.
+_RELEASE = (
+    "UPDATE jobs SET owner = NULL, lease_until = NULL, lease_attempt = lease_attempt + 1, "
+    "cancel_requested = 0"
+)
 
 
-def _upsert(job: Job) -> tuple[str, tuple[str, str, str, float, float, str]]:
+async def _holder(conn: aiosqlite.Connection, job_id: str) -> _Holder | None:
+    async with conn.execute(
+        "SELECT owner, lease_until, lease_attempt FROM jobs WHERE id = ?", (job_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return msgspec.convert(dict(row), _Holder) if row is not None else None
+
+
+def _upsert(job: Job) -> tuple[str, _JobRow]:
     # Not INSERT OR REPLACE: that deletes the old row first, and with it (cascade) the events.
+    # The lease columns are left alone: only claims and releases move them.
     sql = (
-        "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        f"{_INSERT_JOB} ON CONFLICT (id) DO UPDATE SET "
         "state = excluded.state, platform = excluded.platform, "
         "created_at = excluded.created_at, updated_at = excluded.updated_at, "
-        "data = excluded.data"
+        "data = excluded.data, priority = excluded.priority, arrival = excluded.arrival, "
+        "not_before = excluded.not_before"
     )
     return sql, _job_row(job)
 
@@ -302,9 +443,11 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
 
 
 @asynccontextmanager
-async def open_store(path: Path) -> AsyncIterator[JobStore]:
+async def open_store(
+    path: Path, *, lease_seconds: float = LEASE_SECONDS
+) -> AsyncIterator[JobStore]:
     """Open the store at `path` for the duration of the block, closing it afterwards."""
-    store = await JobStore.open(path)
+    store = await JobStore.open(path, lease_seconds=lease_seconds)
     try:
         yield store
     finally:

@@ -190,16 +190,31 @@ class WebhookStore:
         )
         return float(rows[0][0]) if rows and rows[0][0] is not None else None
 
-    async def claim(self, message_id: str, until: float) -> None:
-        """Hold a message off until `until` while one try runs (a crash retries it then)."""
-        await self._db.execute(
-            "UPDATE webhook_messages SET next_attempt_at = ? WHERE id = ?", (until, message_id)
+    async def claim(self, message_id: str, now: float, until: float) -> str | None:
+        """Hold a message that is due at `now` off until `until` while one try runs (a crash
+        retries it then). Returns the claim's token, or None when the message is not due any
+        more (another process claimed or delivered it)."""
+        token = uuid.uuid4().hex
+        changed = await self._db.execute(
+            "UPDATE webhook_messages SET next_attempt_at = ?, claimed_by = ? "
+            "WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+            (until, token, message_id, now),
         )
+        return token if changed else None
 
     async def record(
-        self, message_id: str, attempt: Attempt, *, delivered: bool, retry_at: float | None
+        self,
+        message_id: str,
+        token: str,
+        attempt: Attempt,
+        *,
+        delivered: bool,
+        retry_at: float | None,
     ) -> None:
-        """Log one try and its outcome: delivered, to be tried at `retry_at`, or given up."""
+        """Log one try and its outcome: delivered, to be tried at `retry_at`, or given up.
+
+        Only under the claim `token`: a try whose claim lapsed and was taken over records
+        nothing, so a message is acknowledged once."""
         status = (
             MessageStatus.DELIVERED
             if delivered
@@ -207,20 +222,24 @@ class WebhookStore:
         )
 
         async def body(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO webhook_attempts (message_id, at, status_code, error, duration) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (message_id, attempt.at, attempt.status_code, attempt.error, attempt.duration),
-            )
-            await conn.execute(
+            cursor = await conn.execute(
                 "UPDATE webhook_messages SET status = ?, attempts = attempts + 1, "
-                "next_attempt_at = ?, delivered_at = ? WHERE id = ?",
+                "next_attempt_at = ?, delivered_at = ?, claimed_by = NULL "
+                "WHERE id = ? AND claimed_by = ?",
                 (
                     status.value,
                     retry_at,
                     attempt.at if delivered else None,
                     message_id,
+                    token,
                 ),
+            )
+            if cursor.rowcount == 0:
+                return
+            await conn.execute(
+                "INSERT INTO webhook_attempts (message_id, at, status_code, error, duration) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (message_id, attempt.at, attempt.status_code, attempt.error, attempt.duration),
             )
 
         await self._db.transaction(body)

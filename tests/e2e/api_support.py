@@ -41,7 +41,7 @@ class RunningApi:
 @asynccontextmanager
 async def running_api(settings: Settings, *, keepalive: float = 15.0) -> AsyncIterator[RunningApi]:
     """Start the pipeline and a real uvicorn server on 127.0.0.1 (a free port); stop both."""
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         app = create_app(ag, settings=settings, keepalive=keepalive)
         sock = bind_socket("127.0.0.1", 0)
         port = sock.getsockname()[1]

@@ -145,7 +145,7 @@ async def test_the_queue_is_restored_in_priority_order_after_a_restart(
         high = await ag.submit(JobRequest(url=server.url("tone.mp3"), priority=8))
         same = await ag.submit(JobRequest(url=server.url("tone.mp3")))
     server.slow("/long.m4a", bytes_per_second=None)
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         with anyio.fail_after(60):
             for job in (first, low, high, same):
                 assert (await ag.wait(job.id)).state is JobState.COMPLETED

@@ -28,7 +28,7 @@ from audiograb.pipeline import open_audiograb
 async def main() -> None:
     settings = load_settings(data_dir=sys.argv[1], output_dir=sys.argv[2], max_concurrent_jobs=1,
                              allow_private_networks=True, progress_interval=0.05)
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         running = await ag.submit(JobRequest(url=sys.argv[3]))
         waiting = [await ag.submit(JobRequest(url=sys.argv[4], priority=p)) for p in (3, 7)]
         zone = dt.timezone(dt.timedelta(hours=-7))
@@ -61,7 +61,7 @@ async def test_after_a_kill_every_job_finishes_once_and_the_schedule_waits(
     running, low, high, schedule_id = line.split()
 
     server.slow("/long.m4a", bytes_per_second=None)
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         schedule = await ag.schedules.get(schedule_id)
         assert schedule.run_at is not None
         assert schedule.runs == 0

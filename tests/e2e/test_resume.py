@@ -24,7 +24,7 @@ from audiograb.pipeline import open_audiograb
 async def main() -> None:
     settings = load_settings(data_dir=sys.argv[1], output_dir=sys.argv[2],
                              allow_private_networks=True, progress_interval=0.05)
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         job = await ag.submit(JobRequest(url=sys.argv[3]))
         async with ag.subscribe(job.id) as events:
             async for recorded in events:
@@ -54,7 +54,7 @@ async def test_killed_download_resumes_and_completes_once(
     assert interrupted.state is JobState.DOWNLOADING
 
     server.slow("/long.m4a", bytes_per_second=None)
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         with anyio.fail_after(60):
             done = await ag.wait(job_id)
         async with ag.subscribe(job_id) as events:

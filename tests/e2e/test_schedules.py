@@ -63,14 +63,14 @@ async def test_a_download_starts_on_time_never_early_also_across_a_restart(
 ) -> None:
     clock = ManualClock(start=START)
     due = START + 3600
-    async with open_audiograb(settings, clock=clock) as ag:
+    async with open_audiograb(settings, serve=True, clock=clock) as ag:
         schedule = await ag.schedules.create(
             JobRequest(url=server.url("tone.mp3")), at=local(due, +8)
         )
         assert schedule.run_at == due  # +08:00 converted to UTC
         clock.advance(1800)
         assert await nothing_fired(ag)
-    async with open_audiograb(settings, clock=clock) as ag:  # a restart, half way
+    async with open_audiograb(settings, serve=True, clock=clock) as ag:  # a restart, half way
         clock.advance(1799)
         assert await nothing_fired(ag)
         with anyio.fail_after(30):
@@ -90,7 +90,7 @@ async def test_a_recurring_schedule_runs_once_per_occurrence_and_can_be_moved_an
     settings: Settings, server: MediaServer
 ) -> None:
     clock = ManualClock(start=START)  # 16:00 in Shanghai
-    async with open_audiograb(settings, clock=clock) as ag:
+    async with open_audiograb(settings, serve=True, clock=clock) as ag:
         schedule = await ag.schedules.create(
             JobRequest(url=server.url("tone.mp3")), cron="30 16 * * *", timezone="Asia/Shanghai"
         )

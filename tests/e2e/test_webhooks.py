@@ -67,7 +67,7 @@ async def test_deliveries_survive_an_outage_and_a_restart_each_signed_once_per_i
 ) -> None:
     settings = fast_retries(settings, hooks.url())
     hooks.status = 503  # down
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         good = await ag.submit(JobRequest(url=server.url("tone.mp3")))
         bad = await ag.submit(JobRequest(url=server.url("missing.mp3")))
         with anyio.fail_after(30):
@@ -78,7 +78,7 @@ async def test_deliveries_survive_an_outage_and_a_restart_each_signed_once_per_i
     tried_before = ids_of(hooks.received)
     assert len(tried_before) == 4  # started and completed, started and failed
     hooks.status = 200  # up again, after a restart
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:
         await hooks.wait_until(lambda got: len(ids_of([r for r in got if r.status == 200])) == 4)
         with anyio.fail_after(10):
             # The receiver has answered; the notifier records the answers right after.

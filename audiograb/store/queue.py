@@ -1,0 +1,298 @@
+"""The job queue, kept in the jobs table: claims, leases and their heartbeat, requests.
+
+Every process on the data folder works from these rows. A job waits while it has no owner;
+a process *claims* it (highest priority first, then arrival) by writing itself as the owner
+with a lease that expires `lease_seconds` later unless renewed by its heartbeat. The claim and
+the per-platform counts it checks happen in one `BEGIN IMMEDIATE` transaction, so two
+processes never claim the same job and the platform limits hold across processes. A job whose
+lease lapsed (or that its owner released at shutdown) is claimed again in its turn, from its
+last completed phase.
+
+Lease times are wall-clock Unix times (`time.time()`): every process compares them.
+"""
+
+import time
+from collections.abc import Collection, Mapping
+
+import aiosqlite
+import msgspec
+
+from audiograb.domain import (
+    AudiograbError,
+    ErrorCode,
+    Job,
+    JobState,
+    JobStateChanged,
+    Lease,
+)
+from audiograb.store.store import JobStore
+
+__all__ = ["Claimed", "Held", "JobQueue"]
+
+_job_decoder = msgspec.json.Decoder(Job)
+
+_WORKING = tuple(
+    state.value for state in (JobState.DOWNLOADING, JobState.CONVERTING, JobState.TRANSCRIBING)
+)
+#: Jobs whose owner is gone: a lapsed lease, or no owner although the job was working (a
+#: released job, or one left by a version of AudioGrab without leases).
+_ORPHANED = (
+    "SELECT rowid AS r, id, platform, priority, arrival, data, cancel_requested FROM jobs "
+    "WHERE owner IS NOT NULL AND lease_until < :wall "
+    "UNION ALL "
+    "SELECT rowid AS r, id, platform, priority, arrival, data, cancel_requested FROM jobs "
+    f"WHERE owner IS NULL AND state IN ({', '.join(repr(s) for s in _WORKING)})"
+)
+_WAITING = (
+    "SELECT rowid AS r, id, platform, priority, arrival, data, cancel_requested FROM jobs "
+    "WHERE owner IS NULL AND state = 'queued' AND (not_before IS NULL OR not_before <= :now)"
+)
+_ORDER = "ORDER BY priority DESC, arrival, r LIMIT 1"
+
+
+class Claimed(msgspec.Struct, frozen=True, kw_only=True):
+    """A job this instance now owns, as it stands (queued), and whether a cancel waits."""
+
+    job: Job
+    lease: Lease
+    cancel_requested: bool
+
+
+class Held(msgspec.Struct, frozen=True, kw_only=True):
+    """One job this instance holds, as the store sees it after a heartbeat."""
+
+    job_id: str
+    lease_attempt: int
+    cancel_requested: bool
+
+
+class _Candidate(msgspec.Struct, frozen=True):
+    r: int
+    id: str
+    platform: str
+    priority: int
+    arrival: float
+    data: str
+    cancel_requested: int
+
+
+def _run_order(candidate: _Candidate) -> tuple[int, float, int]:
+    return (-candidate.priority, candidate.arrival, candidate.r)
+
+
+class JobQueue:
+    """The queue and the leases of one instance (`db.identity` is the owner it writes)."""
+
+    def __init__(self, db: JobStore) -> None:
+        self._db = db
+        self.lease_seconds = db.lease_seconds
+        self.owner = db.identity
+
+    def _expiry(self) -> float:
+        return time.time() + self.lease_seconds
+
+    async def claim(
+        self,
+        *,
+        count: int,
+        now: float,
+        platform_limits: Mapping[str, int],
+        only: Collection[str] | None = None,
+    ) -> list[Claimed]:
+        """Claim up to `count` jobs, orphaned or waiting and due at `now`, in run order.
+
+        `only` restricts the claim to those job ids (a process that runs only what it
+        submitted). A job of a platform at its limit, counted over every process, is skipped
+        without holding up the others.
+        """
+        if count <= 0 or (only is not None and not only):
+            return []
+
+        async def body(conn: aiosqlite.Connection) -> list[Claimed]:
+            wall = time.time()
+            running = await _running_per_platform(conn, wall)
+            claimed: list[Claimed] = []
+            while len(claimed) < count:
+                full = [p for p, limit in platform_limits.items() if running.get(p, 0) >= limit]
+                candidate = await self._next(conn, wall, now, full, only)
+                if candidate is None:
+                    break
+                claimed.append(await self._take(conn, candidate))
+                running[candidate.platform] = running.get(candidate.platform, 0) + 1
+            return claimed
+
+        return await self._db.transaction(body)
+
+    async def _next(
+        self,
+        conn: aiosqlite.Connection,
+        wall: float,
+        now: float,
+        full: list[str],
+        only: Collection[str] | None,
+    ) -> _Candidate | None:
+        filters: list[str] = []
+        params: dict[str, object] = {"wall": wall, "now": now}
+        if full:
+            filters.append(f"platform NOT IN ({', '.join(f':p{i}' for i in range(len(full)))})")
+            params.update({f"p{i}": platform for i, platform in enumerate(full)})
+        if only is not None:
+            filters.append(f"id IN ({', '.join(f':j{i}' for i in range(len(only)))})")
+            params.update({f"j{i}": job_id for i, job_id in enumerate(only)})
+        where = f"WHERE {' AND '.join(filters)}" if filters else ""
+        heads = []
+        for source in (_ORPHANED, _WAITING):
+            async with conn.execute(f"SELECT * FROM ({source}) {where} {_ORDER}", params) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                heads.append(msgspec.convert(dict(row), _Candidate))
+        return min(heads, key=_run_order, default=None)
+
+    async def _take(self, conn: aiosqlite.Connection, candidate: _Candidate) -> Claimed:
+        job = _job_decoder.decode(candidate.data)
+        if job.state is not JobState.QUEUED:  # its owner died mid-phase: resume it from here
+            queued = msgspec.structs.replace(job, state=JobState.QUEUED)
+            event = JobStateChanged(job_id=job.id, state=JobState.QUEUED, previous=job.state)
+            await self._db.append_within(conn, event, queued)
+            job = queued
+        lease = await self._lease(conn, job.id)
+        return Claimed(job=job, lease=lease, cancel_requested=bool(candidate.cancel_requested))
+
+    async def _lease(self, conn: aiosqlite.Connection, job_id: str) -> Lease:
+        """Make this instance the job's owner with a fresh attempt number."""
+        async with conn.execute(
+            "UPDATE jobs SET owner = ?, lease_until = ?, lease_attempt = lease_attempt + 1 "
+            "WHERE id = ? RETURNING lease_attempt",
+            (self.owner, self._expiry(), job_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return Lease(job_id=job_id, owner=self.owner, attempt=int(row[0]))
+
+    async def renew(self) -> list[Held]:
+        """The heartbeat: push back the expiry of every lease held; what is still held."""
+        await self._db.execute(
+            "UPDATE jobs SET lease_until = ? WHERE owner = ?", (self._expiry(), self.owner)
+        )
+        return await self.held()
+
+    async def held(self) -> list[Held]:
+        """The jobs this instance owns, with their attempt and any cancel request."""
+        rows = await self._db.read(
+            "SELECT id AS job_id, lease_attempt, cancel_requested FROM jobs WHERE owner = ?",
+            (self.owner,),
+        )
+        return [msgspec.convert(dict(row), Held, strict=False) for row in rows]
+
+    async def release_all(self) -> int:
+        """Give up every lease held (a shutdown, a restarted scheduler): the jobs may be
+        claimed again at once, by any process. A pending cancel request stays."""
+        return await self._db.execute(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL, "
+            "lease_attempt = lease_attempt + 1 WHERE owner = ?",
+            (self.owner,),
+        )
+
+    async def request_cancel(self, job_id: str) -> Lease | None:
+        """Ask the job's owner to cancel it (None); a job nobody runs is claimed instead, and
+        its lease returned, for the caller to record the cancel itself."""
+
+        async def body(conn: aiosqlite.Connection) -> Lease | None:
+            async with conn.execute(
+                "SELECT state, owner, lease_until FROM jobs WHERE id = ?", (job_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                raise AudiograbError(ErrorCode.JOB_NOT_FOUND, f"no job {job_id!r}")
+            if JobState(row["state"]).terminal:
+                raise AudiograbError(
+                    ErrorCode.INVALID_STATE, f"job {job_id} is already {row['state']}"
+                )
+            if row["owner"] is not None and row["lease_until"] >= time.time():
+                await conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+                return None
+            return await self._lease(conn, job_id)
+
+        return await self._db.transaction(body)
+
+    async def owner_of(self, job_id: str) -> str | None:
+        """The instance whose live lease runs the job, if any."""
+        rows = await self._db.read(
+            "SELECT owner FROM jobs WHERE id = ? AND owner IS NOT NULL AND lease_until >= ?",
+            (job_id, time.time()),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def owners(self) -> list[str]:
+        """Every instance holding a live lease."""
+        rows = await self._db.read(
+            "SELECT DISTINCT owner FROM jobs WHERE owner IS NOT NULL AND lease_until >= ?",
+            (time.time(),),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def expire(self, owner: str) -> int:
+        """End the leases of an owner known to be gone, so its jobs are reclaimed at once."""
+        return await self._db.execute("UPDATE jobs SET lease_until = 0 WHERE owner = ?", (owner,))
+
+    async def next_expiry(self) -> float | None:
+        """When the next lease held by another instance lapses (wall-clock time)."""
+        rows = await self._db.read(
+            "SELECT MIN(lease_until) FROM jobs WHERE owner IS NOT NULL AND owner != ?",
+            (self.owner,),
+        )
+        return float(rows[0][0]) if rows[0][0] is not None else None
+
+    async def next_due(self, now: float, only: Collection[str] | None = None) -> float | None:
+        """When the next job held back for its automatic retry may start."""
+        ids = list(only) if only is not None else []
+        restrict = f" AND id IN ({', '.join('?' * len(ids))})" if only is not None else ""
+        rows = await self._db.read(
+            "SELECT MIN(not_before) FROM jobs WHERE owner IS NULL AND state = 'queued' "
+            f"AND not_before > ?{restrict}",
+            (now, *ids),
+        )
+        return float(rows[0][0]) if rows[0][0] is not None else None
+
+    async def running(self) -> list[Job]:
+        """Jobs with a live owner, in the order they were claimed."""
+        rows = await self._db.read(
+            "SELECT data FROM jobs WHERE owner IS NOT NULL AND lease_until >= ? "
+            "ORDER BY updated_at, rowid",
+            (time.time(),),
+        )
+        return [_job_decoder.decode(row[0]) for row in rows]
+
+    async def waiting(self, now: float) -> list[Job]:
+        """Jobs to be claimed, in claim order (ignoring limits), orphaned ones among them."""
+        rows = await self._db.read(
+            f"SELECT data FROM ({_ORPHANED} UNION ALL {_WAITING}) "
+            "ORDER BY priority DESC, arrival, r",
+            {"wall": time.time(), "now": now},
+        )
+        return [_job_decoder.decode(row[0]) for row in rows]
+
+    async def delayed(self, now: float) -> list[Job]:
+        """Jobs held back until their automatic retry is due, soonest first."""
+        rows = await self._db.read(
+            "SELECT data FROM jobs WHERE owner IS NULL AND state = 'queued' "
+            "AND not_before > ? ORDER BY not_before, rowid",
+            (now,),
+        )
+        return [_job_decoder.decode(row[0]) for row in rows]
+
+    async def depth(self) -> int:
+        """How many jobs wait (for a slot or their retry time)."""
+        rows = await self._db.read(
+            "SELECT COUNT(*) FROM jobs WHERE owner IS NULL AND state = 'queued'", ()
+        )
+        return int(rows[0][0])
+
+
+async def _running_per_platform(conn: aiosqlite.Connection, wall: float) -> dict[str, int]:
+    async with conn.execute(
+        "SELECT platform, COUNT(*) FROM jobs WHERE owner IS NOT NULL AND lease_until >= ? "
+        "GROUP BY platform",
+        (wall,),
+    ) as cursor:
+        return {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
