@@ -286,7 +286,8 @@ class Audiograb:
     async def retry(self, job_id: str) -> Job:
         """Queue a failed, cancelled or interrupted job again; it keeps its id.
 
-        `job_running` while a process runs it.
+        This process runs it (unless it runs nothing it submits), or a serving one does if it
+        claims it first. `job_running` while a process runs it.
         """
         job = await self.get(job_id)
         if job.state is JobState.COMPLETED:
@@ -299,6 +300,7 @@ class Audiograb:
                 ErrorCode.INVALID_STATE, "the uploaded file went with the job; upload it again"
             )
         job = await self._mark_queued(job)
+        await self._queue.adopt(job_id)
         await self._scheduler.tell(Poke())
         return job
 

@@ -14,9 +14,9 @@ when another process's lease is about to lapse, and at each heartbeat.
 
 A serving process (`serve=True`) claims any job. Otherwise it runs only what it submitted:
 a job it submits while it has a free slot (and its platform no limit across processes) is
-stored already owned by it, the others wait in
-the queue, remembered as its own, until a slot frees up (a serving process may run them
-too). With `run_submitted=False` it runs nothing: what it submits waits for a server.
+stored already owned by it; the others wait in the queue, marked with this process as their
+origin, until it has a slot (a serving process may run them too). With `run_submitted=False`
+it runs nothing: what it submits waits for a server.
 """
 
 import contextlib
@@ -108,8 +108,6 @@ class Scheduler(Actor[SchedulerMessage]):
         self._platform_limits = dict(platform_limits or {})
         self._clock = clock or SystemClock()
         self._running: dict[str, _Running] = {}
-        self._mine: set[str] = set()
-        """Jobs submitted here and not yet ended (a process that does not serve the queue)."""
         self._cancelled: set[str] = set()
         self._retry_alarm = Alarm(self._clock, self._poke)
         self._lapse_alarm = Alarm(SystemClock(), self._poke)
@@ -149,7 +147,6 @@ class Scheduler(Actor[SchedulerMessage]):
         if self._serve or not self._run_submitted:
             await self._runner.record(event, job)
             return job
-        self._mine.add(job.id)
         if len(self._running) < self._limit and job.platform not in self._platform_limits:
             # Stored owned by this process: nobody else can take it before it starts here.
             lease = Lease(job_id=job.id, owner=self._queue.owner, attempt=1)
@@ -164,15 +161,16 @@ class Scheduler(Actor[SchedulerMessage]):
     async def _look(self) -> None:
         await self._honour_requests()
         room = self._limit - len(self._running)
-        only = None if self._serve else self._mine - self._running.keys()
-        for claimed in await self._queue.claim(
-            count=room,
-            now=self._clock.now(),
-            platform_limits=self._platform_limits,
-            only=only,
-        ):
-            self._start(claimed)
-        self._retry_alarm.set(await self._queue.next_due(self._clock.now(), only))
+        if self._serve or self._run_submitted:
+            for claimed in await self._queue.claim(
+                count=room,
+                now=self._clock.now(),
+                platform_limits=self._platform_limits,
+                only_mine=not self._serve,
+            ):
+                self._start(claimed)
+        due = await self._queue.next_due(self._clock.now(), only_mine=not self._serve)
+        self._retry_alarm.set(due)
         if self._serve:
             self._lapse_alarm.set(await self._queue.next_expiry())
 
@@ -246,8 +244,6 @@ class Scheduler(Actor[SchedulerMessage]):
     def _finished(self, msg: _Finished) -> None:
         self._running.pop(msg.job_id, None)
         self._cancelled.discard(msg.job_id)
-        if msg.job is None or msg.job.state.terminal:
-            self._mine.discard(msg.job_id)
 
 
 def _process_gone(owner: str) -> bool:

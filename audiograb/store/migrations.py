@@ -123,6 +123,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     ALTER TABLE jobs ADD COLUMN lease_attempt INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN origin TEXT;
     UPDATE jobs SET
         priority = COALESCE(json_extract(data, '$.request.priority'), 5),
         arrival = COALESCE(json_extract(data, '$.queued_at'), created_at),

@@ -12,7 +12,7 @@ Lease times are wall-clock Unix times (`time.time()`): every process compares th
 """
 
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 import aiosqlite
 import msgspec
@@ -37,14 +37,14 @@ _WORKING = tuple(
 #: Jobs whose owner is gone: a lapsed lease, or no owner although the job was working (a
 #: released job, or one left by a version of AudioGrab without leases).
 _ORPHANED = (
-    "SELECT rowid AS r, id, platform, priority, arrival, data, cancel_requested FROM jobs "
+    "SELECT rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested FROM jobs "
     "WHERE owner IS NOT NULL AND lease_until < :wall "
     "UNION ALL "
-    "SELECT rowid AS r, id, platform, priority, arrival, data, cancel_requested FROM jobs "
+    "SELECT rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested FROM jobs "
     f"WHERE owner IS NULL AND state IN ({', '.join(repr(s) for s in _WORKING)})"
 )
 _WAITING = (
-    "SELECT rowid AS r, id, platform, priority, arrival, data, cancel_requested FROM jobs "
+    "SELECT rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested FROM jobs "
     "WHERE owner IS NULL AND state = 'queued' AND (not_before IS NULL OR not_before <= :now)"
 )
 _ORDER = "ORDER BY priority DESC, arrival, r LIMIT 1"
@@ -97,15 +97,15 @@ class JobQueue:
         count: int,
         now: float,
         platform_limits: Mapping[str, int],
-        only: Collection[str] | None = None,
+        only_mine: bool = False,
     ) -> list[Claimed]:
         """Claim up to `count` jobs, orphaned or waiting and due at `now`, in run order.
 
-        `only` restricts the claim to those job ids (a process that runs only what it
-        submitted). A job of a platform at its limit, counted over every process, is skipped
-        without holding up the others.
+        `only_mine` restricts the claim to the jobs this instance submitted (a process that
+        does not serve the queue). A job of a platform at its limit, counted over every
+        process, is skipped without holding up the others.
         """
-        if count <= 0 or (only is not None and not only):
+        if count <= 0:
             return []
 
         async def body(conn: aiosqlite.Connection) -> list[Claimed]:
@@ -114,7 +114,7 @@ class JobQueue:
             claimed: list[Claimed] = []
             while len(claimed) < count:
                 full = [p for p, limit in platform_limits.items() if running.get(p, 0) >= limit]
-                candidate = await self._next(conn, wall, now, full, only)
+                candidate = await self._next(conn, wall, now, full, only_mine)
                 if candidate is None:
                     break
                 claimed.append(await self._take(conn, candidate))
@@ -129,16 +129,15 @@ class JobQueue:
         wall: float,
         now: float,
         full: list[str],
-        only: Collection[str] | None,
+        only_mine: bool,
     ) -> _Candidate | None:
         filters: list[str] = []
-        params: dict[str, object] = {"wall": wall, "now": now}
+        params: dict[str, object] = {"wall": wall, "now": now, "me": self.owner}
         if full:
             filters.append(f"platform NOT IN ({', '.join(f':p{i}' for i in range(len(full)))})")
             params.update({f"p{i}": platform for i, platform in enumerate(full)})
-        if only is not None:
-            filters.append(f"id IN ({', '.join(f':j{i}' for i in range(len(only)))})")
-            params.update({f"j{i}": job_id for i, job_id in enumerate(only)})
+        if only_mine:
+            filters.append("origin = :me")
         where = f"WHERE {' AND '.join(filters)}" if filters else ""
         heads = []
         for source in (_ORPHANED, _WAITING):
@@ -215,6 +214,13 @@ class JobQueue:
 
         return await self._db.transaction(body)
 
+    async def adopt(self, job_id: str) -> None:
+        """Make this instance the origin of a waiting job (a retry it asked for): a process
+        that runs only what it submitted runs it too."""
+        await self._db.execute(
+            "UPDATE jobs SET origin = ? WHERE id = ? AND owner IS NULL", (self.owner, job_id)
+        )
+
     async def owner_of(self, job_id: str) -> str | None:
         """The instance whose live lease runs the job, if any."""
         rows = await self._db.read(
@@ -243,14 +249,13 @@ class JobQueue:
         )
         return float(rows[0][0]) if rows[0][0] is not None else None
 
-    async def next_due(self, now: float, only: Collection[str] | None = None) -> float | None:
+    async def next_due(self, now: float, *, only_mine: bool = False) -> float | None:
         """When the next job held back for its automatic retry may start."""
-        ids = list(only) if only is not None else []
-        restrict = f" AND id IN ({', '.join('?' * len(ids))})" if only is not None else ""
+        restrict = " AND origin = ?" if only_mine else ""
         rows = await self._db.read(
             "SELECT MIN(not_before) FROM jobs WHERE owner IS NULL AND state = 'queued' "
             f"AND not_before > ?{restrict}",
-            (now, *ids),
+            (now, self.owner) if only_mine else (now,),
         )
         return float(rows[0][0]) if rows[0][0] is not None else None
 

@@ -236,7 +236,8 @@ class JobStore:
         Fenced: with `lease`, the write happens only while that lease is the job's, else
         `LeaseLost`. Without one, a state change (`job` given) of a job whose lease is live
         is refused with `job_running`; a lapsed lease is revoked by it. A job saved as queued
-        or ended releases its owner's lease in the same transaction.
+        or ended releases its owner's lease in the same transaction. A new job records this
+        instance as its origin, and with `lease` is stored owned by it.
         """
         try:
             return await self._transaction(lambda conn: self.append_within(conn, event, job, lease))
@@ -268,10 +269,17 @@ class JobStore:
             await conn.execute(_RELEASE + " WHERE id = ?", (job.id,))
         if job is not None:
             await conn.execute(*_upsert(job))
-            if lease is not None and holder is None:  # a new job, stored owned by its writer
+            if holder is None:  # a new job: its origin is this instance, which may own it
                 await conn.execute(
-                    "UPDATE jobs SET owner = ?, lease_until = ?, lease_attempt = ? WHERE id = ?",
-                    (lease.owner, time.time() + self.lease_seconds, lease.attempt, job.id),
+                    "UPDATE jobs SET origin = ?, owner = ?, lease_until = ?, lease_attempt = ? "
+                    "WHERE id = ?",
+                    (
+                        self.identity,
+                        lease.owner if lease else None,
+                        time.time() + self.lease_seconds if lease else None,
+                        lease.attempt if lease else 0,
+                        job.id,
+                    ),
                 )
             elif lease is not None and (job.state.terminal or job.state is JobState.QUEUED):
                 await conn.execute(_RELEASE + " WHERE id = ?", (job.id,))
