@@ -348,7 +348,7 @@ async def main() -> int:
         per_clip_wer = word_error_rate(rec.reference, per_clip)
 
         settings = load_settings(environ={}, data_dir=root / "data", live_max_sessions=MAX_STREAMS)
-        async with open_audiograb(settings, resume=False) as ag:
+        async with open_audiograb(settings) as ag:
             ours, text = await stream_ours(ag, rec.pcm)
             ours_lat = latencies(ours, rec.spans)
             base, base_text = await anyio.to_thread.run_sync(local_agreement, model, rec.pcm)

@@ -133,7 +133,7 @@ async def remux_vs_encode(media: Path, work: Path) -> tuple[float, float]:
     """(b): m4a -> mp4 through AudioGrab's converter vs an AAC re-encode of the same file."""
     source = media / "long.m4a"
     ffmpeg = find_ffmpeg()
-    async with open_audiograb(settings_in(work / "convert"), resume=False) as ag:
+    async with open_audiograb(settings_in(work / "convert")) as ag:
 
         async def remux() -> None:
             await ag.convert_file(

@@ -21,13 +21,16 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from audiograb.config import Settings
 from audiograb.domain import (
+    Job,
     JobCompleted,
     JobEvent,
     JobRequest,
     JobState,
     JobStateChanged,
+    JobSubmitted,
     Lease,
     LeaseLost,
+    new_job_id,
 )
 from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.pipeline.scheduler import Crash
@@ -239,3 +242,24 @@ async def test_the_cli_beside_a_server_hands_it_jobs_and_requests(
             log = [recorded.event for recorded in await store.all_events_after(0)]
     for job_id in {e.job_id for e in log}:  # no job ever ran twice
         assert starts(log, job_id) == 1
+
+
+async def test_an_embedding_program_runs_only_what_it_submitted(
+    settings: Settings, server: MediaServer
+) -> None:
+    # A job another process queued (a `batch --no-wait` for the server, say), not yet run.
+    theirs = Job(
+        id=new_job_id(), request=JobRequest(url=server.url("tone.m4a")), platform="generic"
+    )
+    async with open_store(settings.database_path) as store:
+        submitted = JobSubmitted(job_id=theirs.id, request=theirs.request, platform="generic")
+        await store.append_event(submitted, job=theirs)
+    async with open_audiograb(settings) as ag:  # the README's library snippet
+        mine = await ag.submit(JobRequest(url=server.url("tone.mp3")))
+        with anyio.fail_after(60):
+            assert (await ag.wait(mine.id)).state is JobState.COMPLETED
+        left = await ag.get(theirs.id)
+        log = await ag._store.events_after(theirs.id)
+    assert left.state is JobState.QUEUED
+    assert [type(recorded.event) for recorded in log] == [JobSubmitted]
+    assert server.requests_for("tone.m4a") == []

@@ -79,7 +79,7 @@ async def start(socket: ClientConnection, **fields: str) -> dict[str, Any]:
 
 async def offline_text(settings: Settings, path: Path) -> str:
     """The file engine's transcript of `path` (through a transcription job), to compare with."""
-    async with open_audiograb(settings, resume=False) as ag:
+    async with open_audiograb(settings) as ag:
         job = await ag.submit_file(path, JobRequest(url="", transcribe=True, keep_media=False))
         done = await ag.wait(job.id)
         assert done.state is JobState.COMPLETED
