@@ -34,20 +34,20 @@ _job_decoder = msgspec.json.Decoder(Job)
 _WORKING = tuple(
     state.value for state in (JobState.DOWNLOADING, JobState.CONVERTING, JobState.TRANSCRIBING)
 )
+_COLUMNS = "rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested"
 #: Jobs whose owner is gone: a lapsed lease, or no owner although the job was working (a
 #: released job, or one left by a version of AudioGrab without leases).
-_ORPHANED = (
-    "SELECT rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested FROM jobs "
-    "WHERE owner IS NOT NULL AND lease_until < :wall "
-    "UNION ALL "
-    "SELECT rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested FROM jobs "
+_LAPSED = f"SELECT {_COLUMNS} FROM jobs WHERE owner IS NOT NULL AND lease_until < :wall"
+_RELEASED = (
+    f"SELECT {_COLUMNS} FROM jobs "
     f"WHERE owner IS NULL AND state IN ({', '.join(repr(s) for s in _WORKING)})"
 )
+#: Waiting jobs, read in run order straight from the partial index (no sort, however many).
 _WAITING = (
-    "SELECT rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested FROM jobs "
+    f"SELECT {_COLUMNS} FROM jobs INDEXED BY jobs_waiting "
     "WHERE owner IS NULL AND state = 'queued' AND (not_before IS NULL OR not_before <= :now)"
 )
-_ORDER = "ORDER BY priority DESC, arrival, r LIMIT 1"
+_ORDER = "ORDER BY priority DESC, arrival, rowid"
 
 
 class Claimed(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,10 +138,10 @@ class JobQueue:
             params.update({f"p{i}": platform for i, platform in enumerate(full)})
         if only_mine:
             filters.append("origin = :me")
-        where = f"WHERE {' AND '.join(filters)}" if filters else ""
+        where = "".join(f" AND {condition}" for condition in filters)
         heads = []
-        for source in (_ORPHANED, _WAITING):
-            async with conn.execute(f"SELECT * FROM ({source}) {where} {_ORDER}", params) as cur:
+        for source in (_LAPSED, _RELEASED, _WAITING):
+            async with conn.execute(f"{source}{where} {_ORDER} LIMIT 1", params) as cur:
                 row = await cur.fetchone()
             if row is not None:
                 heads.append(msgspec.convert(dict(row), _Candidate))
@@ -271,7 +271,7 @@ class JobQueue:
     async def waiting(self, now: float) -> list[Job]:
         """Jobs to be claimed, in claim order (ignoring limits), orphaned ones among them."""
         rows = await self._db.read(
-            f"SELECT data FROM ({_ORPHANED} UNION ALL {_WAITING}) "
+            f"SELECT data FROM ({_LAPSED} UNION ALL {_RELEASED} UNION ALL {_WAITING}) "
             "ORDER BY priority DESC, arrival, r",
             {"wall": time.time(), "now": now},
         )
