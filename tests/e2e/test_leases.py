@@ -5,6 +5,7 @@ no job is lost and none runs twice.
 """
 
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -193,9 +194,9 @@ async def test_two_servers_one_killed_mid_download_the_other_finishes_the_job_on
 BIN = Path(sys.executable).parent
 
 
-async def cli(data: Path, *args: str) -> tuple[int, str]:
+async def cli(data: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run the installed `audiograb` on the data folder; its exit status and output."""
-    env = {**os.environ, "AUDIOGRAB_DATA_DIR": str(data)}
+    env = {**os.environ, **(env or {}), "AUDIOGRAB_DATA_DIR": str(data)}
     env["AUDIOGRAB_ALLOW_PRIVATE_NETWORKS"] = "true"
     done = await anyio.run_process([str(BIN / "audiograb"), *args], env=env, check=False)
     return done.returncode, (done.stdout + done.stderr).decode()
@@ -263,3 +264,21 @@ async def test_an_embedding_program_runs_only_what_it_submitted(
     assert left.state is JobState.QUEUED
     assert [type(recorded.event) for recorded in log] == [JobSubmitted]
     assert server.requests_for("tone.m4a") == []
+
+
+async def test_webhooks_of_a_cli_download_are_delivered_by_an_idle_server(
+    settings: Settings, server: MediaServer, hooks: WebhookReceiver, tmp_path: Path
+) -> None:
+    settings = msgspec.structs.replace(settings, webhook_url=hooks.url())
+    async with open_audiograb(settings, serve=True):
+        env = {"AUDIOGRAB_WEBHOOK_URL": hooks.url()}
+        status, said = await cli(
+            settings.data_dir, "download", server.url("tone.mp3"), "-o", f"{tmp_path}/", env=env
+        )
+        assert status == 0, said
+        # The CLI has exited: only the idle server can deliver its job's messages.
+        received = await hooks.wait_until(
+            lambda got: any(b'"job.completed"' in r.body for r in got), within=30
+        )
+    types = {json.loads(r.body)["type"] for r in received}
+    assert {"job.started", "job.completed"} <= types
