@@ -9,7 +9,6 @@ cancels every job of it that has not ended, waiting or running.
 
 from typing import Any, Protocol
 
-import aiosqlite
 import anyio
 import msgspec
 
@@ -17,8 +16,7 @@ from audiograb.domain import AudiograbError, ErrorCode, Job, JobRequest, new_job
 from audiograb.pipeline.clock import Clock
 from audiograb.pipeline.errors import NotFoundError
 from audiograb.pipeline.webhooks import BATCH_COMPLETED, Outbox, Webhooks
-from audiograb.store import Batch, BatchStore, JobStore, Rejected, StoredEvent
-from audiograb.store.batches import batch_in, track_job
+from audiograb.store import Batch, BatchStore, JobStore, Rejected, StoredEvent, Transaction
 
 __all__ = ["BatchHook", "BatchResult", "Batches", "parse_lines"]
 
@@ -70,15 +68,15 @@ class BatchHook:
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
 
-    async def on_append(self, conn: aiosqlite.Connection, stored: StoredEvent, job: Job) -> None:
+    async def on_append(self, tx: Transaction, stored: StoredEvent, job: Job) -> None:
         """Record the job's state in its batch; on the batch's last end, queue the webhook."""
         if job.batch_id is None:
             return
-        if await track_job(conn, job.batch_id, job.id, job.state.value):
-            batch = await batch_in(conn, job.batch_id)
+        if await tx.track_batch_job(job.batch_id, job.id, job.state.value):
+            batch = await tx.batch(job.batch_id)
             if batch is not None:
                 await self._outbox.add(
-                    conn,
+                    tx,
                     BATCH_COMPLETED,
                     batch_data(batch),
                     url=batch.webhook_url,

@@ -17,7 +17,6 @@ import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-import aiosqlite
 import msgspec
 
 from actors import Actor, ActorStopped
@@ -25,8 +24,14 @@ from audiograb.domain import AudiograbError, ErrorCode, Job, JobRequest, JobSubm
 from audiograb.pipeline.clock import Alarm, Clock
 from audiograb.pipeline.cron import CronExpression
 from audiograb.pipeline.errors import NotFoundError
-from audiograb.store import JobStore, Schedule, ScheduleState, ScheduleStore, StoredEvent
-from audiograb.store.schedules import fired, schedule_in
+from audiograb.store import (
+    JobStore,
+    Schedule,
+    ScheduleState,
+    ScheduleStore,
+    StoredEvent,
+    Transaction,
+)
 
 __all__ = [
     "PLANNER_MAILBOX",
@@ -105,18 +110,17 @@ class ScheduleHook:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    async def on_append(self, conn: aiosqlite.Connection, stored: StoredEvent, job: Job) -> None:
+    async def on_append(self, tx: Transaction, stored: StoredEvent, job: Job) -> None:
         """On a scheduled job's `job.submitted`: move its schedule on, in the same commit."""
         if job.schedule_id is None or job.scheduled_for is None:
             return
         if not isinstance(stored.event, JobSubmitted):
             return
-        schedule = await schedule_in(conn, job.schedule_id)
+        schedule = await tx.schedule(job.schedule_id)
         if schedule is None:
             return
         after = max(job.scheduled_for, self._clock.now())
-        advanced = await fired(
-            conn,
+        advanced = await tx.fire_schedule(
             schedule.id,
             due_at=job.scheduled_for,
             next_run_at=next_run(schedule, after),

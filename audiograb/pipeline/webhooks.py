@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiosqlite
 import anyio
 import httpx
 import msgspec
@@ -65,9 +64,10 @@ from audiograb.store import (
     Message,
     MessageStatus,
     StoredEvent,
+    Transaction,
     WebhookStore,
 )
-from audiograb.store.webhooks import SECRET_PREFIX, add_message, endpoint_in
+from audiograb.store.webhooks import SECRET_PREFIX
 
 __all__ = [
     "NOTIFIER_MAILBOX",
@@ -191,12 +191,12 @@ class Outbox:
         """Call `ring()` whenever messages were added (the notifier, once it runs)."""
         self._ring = ring
 
-    async def on_append(self, conn: aiosqlite.Connection, stored: StoredEvent, job: Job) -> None:
+    async def on_append(self, tx: Transaction, stored: StoredEvent, job: Job) -> None:
         """The append hook: a message for each job event that is a webhook event."""
         kind = webhook_type(stored.event)
         if kind is not None:
             await self.add(
-                conn,
+                tx,
                 kind,
                 job_data(job),
                 url=job.request.webhook_url,
@@ -206,7 +206,7 @@ class Outbox:
 
     async def add(
         self,
-        conn: aiosqlite.Connection,
+        tx: Transaction,
         kind: str,
         data: dict[str, Any],
         *,
@@ -221,10 +221,9 @@ class Outbox:
         body = _encoder.encode(WebhookPayload(type=kind, timestamp=_iso(now), data=data))
         ids = []
         for target in urls:
-            endpoint = await endpoint_in(conn, target, now)
+            endpoint = await tx.endpoint(target, now)
             ids.append(
-                await add_message(
-                    conn,
+                await tx.add_message(
                     endpoint_id=endpoint.id,
                     type=kind,
                     body=body.decode(),
@@ -436,7 +435,7 @@ class Webhooks:
                 ErrorCode.INVALID_REQUEST, "give a URL, or set webhook_url for a default one"
             )
         data = {"message": "a test from AudioGrab"}
-        ids = await self._db.transaction(
-            lambda conn: self._outbox.add(conn, WEBHOOK_TEST, data, url=url, default=url is None)
+        ids = await self._db.within(
+            lambda tx: self._outbox.add(tx, WEBHOOK_TEST, data, url=url, default=url is None)
         )
         return [found for id_ in ids for found in await self.deliveries(message_id=id_)]

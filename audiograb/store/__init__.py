@@ -10,6 +10,7 @@ from audiograb.store.migrations import SchemaVersionError
 from audiograb.store.queue import Claimed, Held, JobQueue
 from audiograb.store.schedules import Schedule, ScheduleState, ScheduleStore
 from audiograb.store.store import AppendHook, JobStore, StoredEvent, open_store
+from audiograb.store.transaction import Transaction
 from audiograb.store.webhooks import (
     Attempt,
     Delivery,
@@ -40,6 +41,7 @@ __all__ = [
     "ScheduleStore",
     "SchemaVersionError",
     "StoredEvent",
+    "Transaction",
     "WebhookStore",
     "open_store",
 ]

@@ -69,11 +69,11 @@ class StoredEvent(NamedTuple):
     event: JobEvent
 
 
-AppendHook = Callable[[aiosqlite.Connection, StoredEvent, Job], Awaitable[None]]
+AppendHook = Callable[["Transaction", StoredEvent, Job], Awaitable[None]]
 """Runs inside `append_event`'s transaction when a job is saved with its event.
 
 What a hook writes commits or rolls back together with the state change (the webhook outbox,
-batch counters, a schedule's next run). It must use only the connection it is given.
+batch counters, a schedule's next run). It must write only through the `Transaction` given.
 """
 
 
@@ -301,7 +301,7 @@ class JobStore:
         stored = StoredEvent(id=int(cursor.lastrowid or 0), event=numbered)
         if job is not None:
             for hook in self._hooks:
-                await hook(conn, stored, job)
+                await hook(Transaction(conn), stored, job)
         return stored
 
     async def events_after(
@@ -361,8 +361,13 @@ class JobStore:
         return await self._execute(sql, params)
 
     async def transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `await body(conn)` as one shielded write transaction."""
+        """Run `await body(conn)` as one shielded write transaction (for the store's own
+        modules: code above the store uses `within`)."""
         return await self._transaction(body)
+
+    async def within(self, body: Callable[["Transaction"], Awaitable[T]]) -> T:
+        """Run `await body(transaction)` as one shielded write transaction."""
+        return await self._transaction(lambda conn: body(Transaction(conn)))
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -461,3 +466,6 @@ async def open_store(
     finally:
         with anyio.CancelScope(shield=True):
             await store.close()
+
+
+from audiograb.store.transaction import Transaction  # noqa: E402  (it builds on JobStore)

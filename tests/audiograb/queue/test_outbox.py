@@ -3,7 +3,6 @@
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import msgspec
 import pytest
 
@@ -27,6 +26,7 @@ from audiograb.store import (
     JobStore,
     MessageStatus,
     StoredEvent,
+    Transaction,
     WebhookStore,
     open_store,
 )
@@ -102,7 +102,7 @@ async def test_a_failing_hook_rolls_back_the_state_change_and_its_message(
     job = make_job("b")
     await submit(store, job)
 
-    async def explode(conn: aiosqlite.Connection, stored: StoredEvent, saved: Job) -> None:
+    async def explode(tx: Transaction, stored: StoredEvent, saved: Job) -> None:
         if saved.state is JobState.DOWNLOADING:
             raise RuntimeError("disk on fire")
 
