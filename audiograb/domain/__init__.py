@@ -3,6 +3,8 @@
 Nothing here does I/O; every other layer may import it.
 """
 
+from audiograb.domain.annotations import Annotation
+from audiograb.domain.batches import Batch, Rejected
 from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
 from audiograb.domain.events import (
     ConversionProgressed,
@@ -16,6 +18,7 @@ from audiograb.domain.events import (
     JobStateChanged,
     JobSubmitted,
     MediaResolved,
+    StoredEvent,
     TranscriptSegmentAdded,
     decode_event,
     encode_event,
@@ -33,8 +36,9 @@ from audiograb.domain.job import (
     MediaInfo,
     new_job_id,
 )
-from audiograb.domain.lease import Lease, LeaseLost
+from audiograb.domain.lease import Claimed, Held, Lease, LeaseLost
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
+from audiograb.domain.schedules import Schedule, ScheduleState
 from audiograb.domain.transcript import (
     Segment,
     TranscribeOptions,
@@ -43,18 +47,26 @@ from audiograb.domain.transcript import (
     Word,
     render,
 )
+from audiograb.domain.webhooks import Attempt, Delivery, Endpoint, Message, MessageStatus
 
 __all__ = [
     "DEFAULT_PRIORITY",
     "MAX_PRIORITY",
     "MIN_PRIORITY",
+    "Annotation",
+    "Attempt",
     "AudioFormat",
     "AudiograbError",
+    "Batch",
+    "Claimed",
     "ConversionProgress",
     "ConversionProgressed",
+    "Delivery",
     "DownloadProgress",
     "DownloadProgressed",
+    "Endpoint",
     "ErrorCode",
+    "Held",
     "Job",
     "JobCancelled",
     "JobCompleted",
@@ -72,8 +84,14 @@ __all__ = [
     "MediaInfo",
     "MediaKind",
     "MediaResolved",
+    "Message",
+    "MessageStatus",
     "Quality",
+    "Rejected",
+    "Schedule",
+    "ScheduleState",
     "Segment",
+    "StoredEvent",
     "TranscribeOptions",
     "Transcript",
     "TranscriptFormat",

@@ -5,7 +5,7 @@ event log (0 until the journal records it). The `type` tag is stable and dotted.
 """
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -137,3 +137,14 @@ def event_to_builtins(event: JobEvent) -> dict[str, Any]:
 def is_terminal(event: JobEvent) -> bool:
     """Whether this event ends its job's stream."""
     return isinstance(event, TERMINAL_EVENTS)
+
+
+class StoredEvent(NamedTuple):
+    """An event as the log holds it: `id` is its position in the log of all jobs.
+
+    `event.seq` is its position in its own job's log. Being a tuple, it also unpacks as
+    `(id, event)`.
+    """
+
+    id: int
+    event: JobEvent

@@ -8,6 +8,8 @@ past the expiry and another process reclaimed the job) can change nothing.
 
 import msgspec
 
+from audiograb.domain.job import Job
+
 
 class Lease(msgspec.Struct, frozen=True, kw_only=True):
     """The right to run one job: held by `owner`, fenced by `attempt`."""
@@ -29,3 +31,19 @@ class LeaseLost(Exception):  # noqa: N818 (a fact, like StopIteration)
             f"job {lease.job_id}: lease attempt {lease.attempt} of {lease.owner} lapsed"
         )
         self.lease = lease
+
+
+class Claimed(msgspec.Struct, frozen=True, kw_only=True):
+    """A job this instance now owns, as it stands (queued), and whether a cancel waits."""
+
+    job: Job
+    lease: Lease
+    cancel_requested: bool
+
+
+class Held(msgspec.Struct, frozen=True, kw_only=True):
+    """One job this instance holds, as the store sees it after a heartbeat."""
+
+    job_id: str
+    lease_attempt: int
+    cancel_requested: bool

@@ -48,7 +48,7 @@ from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
-from audiograb.store import JobQueue, JobStore
+from audiograb.store import JobStore, QueueStore
 
 #: The platform id of jobs on a local file.
 LOCAL_FILE = "file"
@@ -68,7 +68,7 @@ class Audiograb:
         *,
         settings: Settings,
         store: JobStore,
-        queue: JobQueue,
+        queue: QueueStore,
         topic: Topic[Recorded],
         registry: PlatformRegistry,
         runner: JobRunner,

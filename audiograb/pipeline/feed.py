@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator
 from actors import Lagged, Subscription
 from audiograb.domain import is_terminal
 from audiograb.pipeline.messages import Recorded
-from audiograb.store import JobStore
+from audiograb.store import JobLog
 
 #: Live events buffered per subscriber before it is marked lagged and resyncs from the store.
 FEED_BUFFER = 1024
 
 
 async def job_feed(
-    store: JobStore, live: Subscription[Recorded], job_id: str, after_seq: int
+    store: JobLog, live: Subscription[Recorded], job_id: str, after_seq: int
 ) -> AsyncIterator[Recorded]:
     """Events of one job with `seq > after_seq`, ending after its terminal event."""
     cursor = after_seq
@@ -52,7 +52,7 @@ async def job_feed(
 
 
 async def all_feed(
-    store: JobStore, live: Subscription[Recorded], after_id: int
+    store: JobLog, live: Subscription[Recorded], after_id: int
 ) -> AsyncIterator[Recorded]:
     """Events of every job with a log id above `after_id`, until the topic closes."""
     cursor = after_id

@@ -12,7 +12,7 @@ import contextlib
 from actors import Actor, Topic
 from audiograb.domain import LeaseLost
 from audiograb.pipeline.messages import Record, Recorded
-from audiograb.store import JobStore
+from audiograb.store import JobLog
 
 #: Messages waiting to be written. Progress is offered with `try_tell` and dropped when this is
 #: full (the next progress event supersedes it); state changes wait for room.
@@ -22,7 +22,7 @@ JOURNAL_MAILBOX = 1024
 class Journal(Actor[Record]):
     """Appends events to the job log and publishes them as `Recorded` on the topic."""
 
-    def __init__(self, store: JobStore, topic: Topic[Recorded]) -> None:
+    def __init__(self, store: JobLog, topic: Topic[Recorded]) -> None:
         self._store = store
         self._topic = topic
 

@@ -59,7 +59,7 @@ from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import PlatformRegistry
-from audiograb.store import JobStore
+from audiograb.store import JobLog
 
 _log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class JobRunner:
         self,
         *,
         settings: Settings,
-        store: JobStore,
+        store: JobLog,
         stages: Stages,
         workspace: Workspace,
         registry: PlatformRegistry,

@@ -28,10 +28,10 @@ import anyio
 import msgspec
 
 from actors import Actor, ActorStopped, Reply
-from audiograb.domain import Job, JobSubmitted, Lease
+from audiograb.domain import Claimed, Job, JobSubmitted, Lease
 from audiograb.pipeline.clock import Alarm, Clock, SystemClock
 from audiograb.pipeline.runner import JobRunner
-from audiograb.store import Claimed, JobQueue
+from audiograb.store import QueueStore
 
 __all__ = [
     "SCHEDULER_MAILBOX",
@@ -92,7 +92,7 @@ class Scheduler(Actor[SchedulerMessage]):
     def __init__(
         self,
         runner: JobRunner,
-        queue: JobQueue,
+        queue: QueueStore,
         limit: int,
         *,
         serve: bool,

@@ -22,13 +22,13 @@ import anyio
 
 from actors import Topic
 from audiograb.pipeline.messages import Recorded
-from audiograb.store import JobStore
+from audiograb.store import JobLog
 
 __all__ = ["watch_store"]
 
 
 async def watch_store(
-    store: JobStore,
+    store: JobLog,
     topic: Topic[Recorded],
     interval: float,
     pokes: Sequence[Callable[[], object]],

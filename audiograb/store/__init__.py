@@ -6,6 +6,7 @@ over the same database (`BatchStore(job_store)` and so on).
 
 from audiograb.store.annotations import Annotation, AnnotationStore
 from audiograb.store.batches import Batch, BatchStore, Rejected
+from audiograb.store.interface import JobLog, QueueStore
 from audiograb.store.migrations import SchemaVersionError
 from audiograb.store.queue import Claimed, Held, JobQueue
 from audiograb.store.schedules import Schedule, ScheduleState, ScheduleStore
@@ -31,10 +32,12 @@ __all__ = [
     "Delivery",
     "Endpoint",
     "Held",
+    "JobLog",
     "JobQueue",
     "JobStore",
     "Message",
     "MessageStatus",
+    "QueueStore",
     "Rejected",
     "Schedule",
     "ScheduleState",

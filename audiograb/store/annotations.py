@@ -6,26 +6,10 @@ A top-level annotation covers `[start, end]` seconds of the transcript; a reply 
 
 import sqlite3
 
-import msgspec
-
+from audiograb.domain.annotations import Annotation
 from audiograb.store.store import JobStore
 
 __all__ = ["Annotation", "AnnotationStore"]
-
-
-class Annotation(msgspec.Struct, frozen=True, kw_only=True):
-    """One note on a transcript, or a reply to one."""
-
-    id: str
-    job_id: str
-    author: str
-    text: str
-    start: float | None = None
-    """Seconds into the transcript; None for a reply."""
-    end: float | None = None
-    parent_id: str | None = None
-    created_at: float
-    updated_at: float
 
 
 _COLUMNS = "id, job_id, parent_id, author, start_s, end_s, text, created_at, updated_at"

@@ -25,6 +25,7 @@ from audiograb.domain import (
     JobStateChanged,
     Lease,
 )
+from audiograb.domain.lease import Claimed, Held
 from audiograb.store.store import JobStore
 
 __all__ = ["Claimed", "Held", "JobQueue"]
@@ -48,22 +49,6 @@ _WAITING = (
     "WHERE owner IS NULL AND state = 'queued' AND (not_before IS NULL OR not_before <= :now)"
 )
 _ORDER = "ORDER BY priority DESC, arrival, rowid"
-
-
-class Claimed(msgspec.Struct, frozen=True, kw_only=True):
-    """A job this instance now owns, as it stands (queued), and whether a cancel waits."""
-
-    job: Job
-    lease: Lease
-    cancel_requested: bool
-
-
-class Held(msgspec.Struct, frozen=True, kw_only=True):
-    """One job this instance holds, as the store sees it after a heartbeat."""
-
-    job_id: str
-    lease_attempt: int
-    cancel_requested: bool
 
 
 class _Candidate(msgspec.Struct, frozen=True):

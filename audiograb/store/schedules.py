@@ -6,44 +6,17 @@ it twice. A time is a Unix timestamp: UTC by definition.
 """
 
 import sqlite3
-from enum import StrEnum
 
 import aiosqlite
 import msgspec
 
 from audiograb.domain import JobRequest
+from audiograb.domain.schedules import Schedule, ScheduleState
 from audiograb.store.store import JobStore
 
 __all__ = ["Schedule", "ScheduleState", "ScheduleStore", "fired", "schedule_in"]
 
 _request_decoder = msgspec.json.Decoder(JobRequest)
-
-
-class ScheduleState(StrEnum):
-    """Where a schedule stands."""
-
-    ACTIVE = "active"
-    """Waiting for `run_at`."""
-    DONE = "done"
-    """A one-off that has fired, or a cron schedule with no run left."""
-    CANCELLED = "cancelled"
-
-
-class Schedule(msgspec.Struct, frozen=True, kw_only=True):
-    """A planned download."""
-
-    id: str
-    request: JobRequest
-    platform: str
-    state: ScheduleState = ScheduleState.ACTIVE
-    run_at: float | None
-    """The next run, Unix time (UTC); None once no run is left."""
-    cron: str | None = None
-    """Five-field cron expression of a recurring schedule, read in `timezone`."""
-    timezone: str = "UTC"
-    created_at: float
-    runs: int = 0
-    last_job_id: str | None = None
 
 
 _COLUMNS = "id, request, platform, state, run_at, cron, timezone, created_at, runs, last_job_id"

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 import anyio
@@ -32,6 +32,7 @@ from audiograb.domain import (
     decode_event,
     encode_event,
 )
+from audiograb.domain.events import StoredEvent
 from audiograb.store.migrations import migrate
 
 __all__ = [
@@ -56,17 +57,6 @@ T = TypeVar("T")
 _TERMINAL = tuple(state.value for state in JobState if state.terminal)
 _job_decoder = msgspec.json.Decoder(Job)
 _encoder = msgspec.json.Encoder()
-
-
-class StoredEvent(NamedTuple):
-    """An event as the log holds it: `id` is its position in the log of all jobs.
-
-    `event.seq` is its position in its own job's log. Being a tuple, it also unpacks as
-    `(id, event)`.
-    """
-
-    id: int
-    event: JobEvent
 
 
 AppendHook = Callable[["Transaction", StoredEvent, Job], Awaitable[None]]
