@@ -227,10 +227,12 @@ class JobQueue:
         return await self._db.execute("UPDATE jobs SET lease_until = 0 WHERE owner = ?", (owner,))
 
     async def next_expiry(self) -> float | None:
-        """When the next lease held by another instance lapses (wall-clock time)."""
+        """When the next live lease held by another instance lapses (wall-clock time); leases
+        that lapsed already are not counted (they are claimed when a slot is free)."""
         rows = await self._db.read(
-            "SELECT MIN(lease_until) FROM jobs WHERE owner IS NOT NULL AND owner != ?",
-            (self.owner,),
+            "SELECT MIN(lease_until) FROM jobs "
+            "WHERE owner IS NOT NULL AND owner != ? AND lease_until >= ?",
+            (self.owner, time.time()),
         )
         return float(rows[0][0]) if rows[0][0] is not None else None
 
