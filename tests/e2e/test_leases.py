@@ -36,6 +36,7 @@ from audiograb.domain import (
 from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.pipeline.scheduler import Crash
 from audiograb.store import MessageStatus, WebhookStore, open_store
+from tests.e2e.test_queue import until_downloading
 from tests.mediaserver import MediaServer
 from tests.webhookreceiver import WebhookReceiver, webhook_receiver
 
@@ -59,13 +60,6 @@ def starts(log: list[JobEvent], job_id: str) -> int:
 async def job_log(ag: Audiograb, job_id: str) -> list[JobEvent]:
     async with ag.subscribe(job_id) as events:
         return [recorded.event async for recorded in events]
-
-
-async def until_downloading(ag: Audiograb, job_id: str) -> None:
-    async with ag.subscribe(job_id) as events:
-        async for recorded in events:
-            if getattr(recorded.event, "state", None) is JobState.DOWNLOADING:
-                return
 
 
 async def test_a_crashed_scheduler_loses_no_waiting_or_running_job(
@@ -270,7 +264,7 @@ async def test_webhooks_of_a_cli_download_are_delivered_by_an_idle_server(
     settings: Settings, server: MediaServer, hooks: WebhookReceiver, tmp_path: Path
 ) -> None:
     settings = msgspec.structs.replace(settings, webhook_url=hooks.url())
-    async with open_audiograb(settings, serve=True):
+    async with open_audiograb(settings, serve=True) as ag:
         env = {"AUDIOGRAB_WEBHOOK_URL": hooks.url()}
         status, said = await cli(
             settings.data_dir, "download", server.url("tone.mp3"), "-o", f"{tmp_path}/", env=env
@@ -280,5 +274,9 @@ async def test_webhooks_of_a_cli_download_are_delivered_by_an_idle_server(
         received = await hooks.wait_until(
             lambda got: any(b'"job.completed"' in r.body for r in got), within=30
         )
+        # The CLI ran its own job, holding the lease: the server wrote none of its events.
+        writers = await ag._store.read("SELECT DISTINCT writer FROM job_events", ())
+    assert len(writers) == 1
+    assert writers[0][0] != ag._store.identity
     types = {json.loads(r.body)["type"] for r in received}
     assert {"job.started", "job.completed"} <= types
