@@ -34,6 +34,7 @@ from audiograb.domain import (
     new_job_id,
 )
 from audiograb.pipeline import Audiograb, open_audiograb
+from audiograb.pipeline.clock import ManualClock
 from audiograb.pipeline.scheduler import Crash
 from audiograb.store import MessageStatus, WebhookStore, open_store
 from tests.e2e.test_queue import until_downloading
@@ -280,3 +281,22 @@ async def test_webhooks_of_a_cli_download_are_delivered_by_an_idle_server(
     assert writers[0][0] != ag._store.identity
     types = {json.loads(r.body)["type"] for r in received}
     assert {"job.started", "job.completed"} <= types
+
+
+async def test_two_servers_fire_a_schedule_once(settings: Settings, server: MediaServer) -> None:
+    clock = ManualClock()
+    async with open_audiograb(settings, serve=True, clock=clock) as ag:
+        due = dt.datetime.fromtimestamp(clock.now() + 60, dt.UTC).isoformat()
+        schedule = await ag.schedules.create(JobRequest(url=server.url("tone.mp3")), at=due)
+    async with (
+        open_audiograb(settings, serve=True, clock=clock) as first,
+        open_audiograb(settings, serve=True, clock=clock) as second,
+    ):
+        clock.advance(60)  # both planners are due at once
+        with anyio.fail_after(60):
+            async with first.subscribe() as events:
+                async for recorded in events:
+                    if isinstance(recorded.event, JobCompleted):
+                        break
+        assert (await second.schedules.get(schedule.id)).runs == 1
+        assert await first.count() == 1
