@@ -10,13 +10,10 @@ import sqlite3
 import aiosqlite
 import msgspec
 
-from audiograb.domain import JobRequest
 from audiograb.domain.schedules import Schedule, ScheduleState
 from audiograb.store.store import JobStore
 
 __all__ = ["Schedule", "ScheduleState", "ScheduleStore", "fired", "schedule_in"]
-
-_request_decoder = msgspec.json.Decoder(JobRequest)
 
 
 _COLUMNS = "id, request, platform, state, run_at, cron, timezone, created_at, runs, last_job_id"
@@ -37,19 +34,9 @@ def _row(schedule: Schedule) -> tuple[object, ...]:
     )
 
 
-def _schedule(row: sqlite3.Row | tuple[object, ...]) -> Schedule:
-    return Schedule(
-        id=str(row[0]),
-        request=_request_decoder.decode(str(row[1])),
-        platform=str(row[2]),
-        state=ScheduleState(str(row[3])),
-        run_at=float(str(row[4])) if row[4] is not None else None,
-        cron=str(row[5]) if row[5] is not None else None,
-        timezone=str(row[6]),
-        created_at=float(str(row[7])),
-        runs=int(str(row[8])),
-        last_job_id=str(row[9]) if row[9] is not None else None,
-    )
+def _schedule(row: sqlite3.Row) -> Schedule:
+    """A row as a `Schedule`, by column name (the request is stored as JSON)."""
+    return msgspec.convert({**dict(row), "request": msgspec.json.decode(row["request"])}, Schedule)
 
 
 async def schedule_in(conn: aiosqlite.Connection, schedule_id: str) -> Schedule | None:
@@ -58,7 +45,7 @@ async def schedule_in(conn: aiosqlite.Connection, schedule_id: str) -> Schedule 
         f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
     ) as cur:
         row = await cur.fetchone()
-    return _schedule(tuple(row)) if row is not None else None
+    return _schedule(row) if row is not None else None
 
 
 async def fired(
