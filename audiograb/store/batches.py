@@ -21,9 +21,6 @@ __all__ = ["Batch", "BatchStore", "Rejected", "batch_in", "track_job"]
 _TERMINAL = tuple(state.value for state in JobState if state.terminal)
 
 
-_rejected_decoder = msgspec.json.Decoder(list[Rejected])
-
-
 async def track_job(conn: aiosqlite.Connection, batch_id: str, job_id: str, state: str) -> bool:
     """Record a member job's state; True when this change ended the batch's last open job."""
     await conn.execute(
@@ -100,7 +97,7 @@ class BatchStore:
         )
 
     async def _with_counts(self, rows: list[sqlite3.Row]) -> list[Batch]:
-        return [_batch(row, await self._db.read(_COUNTS, (row[0],))) for row in rows]
+        return [_batch(row, await self._db.read(_COUNTS, (row["id"],))) for row in rows]
 
 
 _SELECT = (
@@ -109,17 +106,14 @@ _SELECT = (
 _COUNTS = "SELECT state, COUNT(*) FROM batch_jobs WHERE batch_id = ? GROUP BY state"
 
 
-def _batch(row: sqlite3.Row | tuple[object, ...], counts: Iterable[Sequence[object]]) -> Batch:
-    return Batch(
-        id=str(row[0]),
-        created_at=float(str(row[1])),
-        total=int(str(row[2])),
-        webhook_url=str(row[3]) if row[3] is not None else None,
-        rejected=_rejected_decoder.decode(str(row[4])),
-        completed_at=float(str(row[5])) if row[5] is not None else None,
-        cancelled_at=float(str(row[6])) if row[6] is not None else None,
-        counts={str(state): int(str(count)) for state, count in counts},
-    )
+def _batch(row: sqlite3.Row, counts: Iterable[Sequence[object]]) -> Batch:
+    """A row and its counts as a `Batch`, by column name (`rejected` is stored as JSON)."""
+    fields = {
+        **dict(row),
+        "rejected": msgspec.json.decode(row["rejected"]),
+        "counts": {str(state): count for state, count in counts},
+    }
+    return msgspec.convert(fields, Batch)
 
 
 async def batch_in(conn: aiosqlite.Connection, batch_id: str) -> Batch | None:
@@ -130,4 +124,4 @@ async def batch_in(conn: aiosqlite.Connection, batch_id: str) -> Batch | None:
         return None
     async with conn.execute(_COUNTS, (batch_id,)) as cursor:
         counts = await cursor.fetchall()
-    return _batch(tuple(row), counts)
+    return _batch(row, counts)
