@@ -82,9 +82,7 @@ async def test_one_job_per_user_status_and_cancel(tmp_path: Path) -> None:
         h.api.send_text(USER_A, "/status")
         await h.api.wait_for("sendMessage", where=lambda c: "Downloading" in c.params["text"])
         h.api.send_text(USER_A, "/cancel")
-        await h.api.wait_for(
-            "sendMessage", where=lambda c: c.params["text"] == "Cancelled 1 job(s)."
-        )
+        await h.api.wait_for("sendMessage", where=lambda c: c.params["text"] == "Cancelling 1 job…")
         await h.api.wait_for("editMessageText", where=lambda c: "Cancelled" in c.params["text"])
         [job] = await h.ag.list()
         # The slot is free again: the second link now starts.
