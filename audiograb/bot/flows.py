@@ -72,7 +72,7 @@ async def on_link(message: Message, ctx: BotContext) -> None:
         await message.answer(texts.error_text(error.to_job_error()))
         return
     options = [Option.M4A, Option.MP3]
-    if link.platform.has_video:
+    if link.has_video:  # never a "video" of sound only
         options.append(Option.MP4)
     options.append(Option.TRANSCRIPT)
     token = ctx.links.add(message.from_user.id, link)
@@ -80,7 +80,7 @@ async def on_link(message: Message, ctx: BotContext) -> None:
 
 
 def _describe(link: Link) -> str:
-    lines = [f"{link.platform.name} · {link.title}"]
+    lines = [f"{link.platform} · {link.title}"]
     if link.media and link.media.duration:
         minutes, seconds = divmod(round(link.media.duration), 60)
         lines.append(f"Length {minutes}:{seconds:02d}")
@@ -179,7 +179,7 @@ async def _start(
         user_id=user_id,
         chat_id=chat_id,
         message_id=message_id,
-        platform=link.platform.name,
+        platform=link.platform,
         title=link.title,
         cache_key=None if transcript else key,
     )
