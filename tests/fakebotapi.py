@@ -107,6 +107,7 @@ class _Failure:
     retry_after: int | None
     chat_id: int | None
     times: int
+    page: str | None
 
 
 @dataclass
@@ -178,17 +179,20 @@ class FakeBotApi:
         retry_after: int | None = None,
         chat_id: int | None = None,
         times: int = 1,
+        page: str | None = None,
     ) -> None:
         """Refuse the next `times` calls of `method` (in `chat_id`, if given).
 
-        A `retry_after` makes it Telegram's flood-control answer (429 with `parameters`).
+        A `retry_after` makes it Telegram's flood-control answer (429 with `parameters`). A
+        `page` is answered as is, as HTML, instead of the Bot API's JSON: what a proxy in front
+        of a local Bot API server says when that server is down (`error_code` is its status).
         """
         if description is None:
             description = (
                 f"Too Many Requests: retry after {retry_after}" if retry_after else "Bad Request"
             )
         self._failures.append(
-            _Failure(method, error_code, description, retry_after, chat_id, times)
+            _Failure(method, error_code, description, retry_after, chat_id, times, page)
         )
 
     # ---- reading the log ------------------------------------------------------------------
@@ -248,6 +252,11 @@ class FakeBotApi:
             call.params = _decode(raw)
             call.uploads = _resolve_attachments(raw, parts)
             failure = self._take_failure(method, call.chat_id)
+            if failure is not None and failure.page is not None:
+                call.ok, call.error_code = False, failure.error_code
+                return web.Response(
+                    status=failure.error_code, text=failure.page, content_type="text/html"
+                )
             if failure is not None:
                 raise _ApiError(failure.error_code, failure.description, failure.retry_after)
             result = call.result = await self._dispatch(method, call)

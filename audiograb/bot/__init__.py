@@ -6,6 +6,7 @@
 Webhook mode: `webhook_handler(bot)` is a Litestar route handler for the composition root.
 """
 
+from audiograb.bot.flood import Pacing
 from audiograb.bot.limits import Limits
 from audiograb.bot.redact import redact_token
 from audiograb.bot.service import BotService, open_bot
@@ -16,6 +17,7 @@ __all__ = [
     "WEBHOOK_PATH",
     "BotService",
     "Limits",
+    "Pacing",
     "open_bot",
     "redact_token",
     "webhook_handler",

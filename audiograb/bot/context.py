@@ -12,6 +12,7 @@ from audiograb.bot.editor import ProgressEditor, Spawn
 from audiograb.bot.filecache import FileIdCache
 from audiograb.bot.limits import Limits, UserJobs
 from audiograb.bot.links import PendingLinks
+from audiograb.bot.stopping import Stopping
 from audiograb.pipeline import Audiograb
 
 __all__ = ["BotContext"]
@@ -28,6 +29,7 @@ class BotContext:
     jobs: UserJobs
     links: PendingLinks
     files: FileIdCache
+    stopping: Stopping
     spawn: Spawn
     """Run a task in the bot service's task group (outliving the handler that starts it)."""
     scratch: Path

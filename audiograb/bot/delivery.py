@@ -21,8 +21,10 @@ _AUDIO_FORMATS = frozenset({AudioFormat.MP3, AudioFormat.M4A, AudioFormat.AAC, A
 
 
 def sent_as(job: Job) -> SentAs:
-    """How a job's file goes out."""
-    if job.request.media is MediaKind.VIDEO:
+    """How a job's file goes out: a video job whose source turned out to be sound only goes
+    out as audio, not as a "video" without a picture."""
+    sound_only = job.media is not None and job.media.has_video is False
+    if job.request.media is MediaKind.VIDEO and not sound_only:
         return SentAs.VIDEO
     return SentAs.AUDIO if job.request.format in _AUDIO_FORMATS else SentAs.DOCUMENT
 

@@ -2,7 +2,8 @@
 
 Telegram throttles bots per chat, so edits are coalesced per chat: callers `show` the text a
 message should have as often as they like; one drain task per busy chat sends the newest
-wanted text of each waiting message, at most one edit per `interval` seconds in that chat.
+wanted text of each waiting message, at most one edit per `interval` seconds in that chat,
+from one job's message to the next.
 A `retry_after` answer pushes that chat's next edit back by the time Telegram asks for and
 keeps the text waiting; "message is not modified" counts as done; other refusals drop the edit
 (the next `show` tries again). The job never sees any of it.
@@ -16,6 +17,8 @@ import anyio
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
+
+from audiograb.bot.flood import retry_after_left_to_caller
 
 __all__ = ["EDIT_INTERVAL", "ProgressEditor", "Spawn"]
 
@@ -48,6 +51,12 @@ class _Lane:
         self.changed.set()
         self.changed = anyio.Event()
 
+    def idle(self) -> bool:
+        """Nothing to send or remember, and the chat's next edit could go out now."""
+        return not (self.pending or self.shown or self.draining) and (
+            self.next_at <= anyio.current_time()
+        )
+
 
 class ProgressEditor:
     """Coalesced `editMessageText` calls, at most one per `interval` seconds per chat.
@@ -65,7 +74,7 @@ class ProgressEditor:
         self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
         """Ask for the message to read `text` (with `markup`) soon; never waits."""
-        lane = self._lanes.setdefault(chat_id, _Lane())
+        lane = self._lane(chat_id)
         look = _Look(text, markup)
         if message_id not in lane.pending and lane.shown.get(message_id) == look:
             return
@@ -73,6 +82,18 @@ class ProgressEditor:
         if not lane.draining:
             lane.draining = True
             self._spawn(lambda: self._drain(chat_id, lane))
+
+    def _lane(self, chat_id: int) -> _Lane:
+        """The chat's lane; a new one forgets the idle lanes of other chats.
+
+        A lane outlives its messages until its chat's spacing is over, so the next job's first
+        edit in that chat keeps its distance from the last job's last one.
+        """
+        lane = self._lanes.get(chat_id)
+        if lane is None:
+            self._lanes = {chat: kept for chat, kept in self._lanes.items() if not kept.idle()}
+            lane = self._lanes[chat_id] = _Lane()
+        return lane
 
     async def settle(self, chat_id: int, message_id: int) -> None:
         """Wait until the message's latest wanted text was sent or given up on, then forget it.
@@ -85,8 +106,6 @@ class ProgressEditor:
         while lane.draining and (message_id in lane.pending or lane.sending == message_id):
             await lane.changed.wait()
         lane.shown.pop(message_id, None)
-        if not lane.pending and not lane.shown and not lane.draining:
-            self._lanes.pop(chat_id, None)
 
     async def _drain(self, chat_id: int, lane: _Lane) -> None:
         try:
@@ -95,10 +114,11 @@ class ProgressEditor:
                 message_id, look = next(iter(lane.pending.items()))
                 del lane.pending[message_id]
                 lane.sending = message_id
-                lane.next_at = anyio.current_time() + self._interval
                 try:
                     await self._edit(chat_id, message_id, look, lane)
                 finally:
+                    # Counted from when the edit went out: the flood control may have held it.
+                    lane.next_at = max(lane.next_at, anyio.current_time() + self._interval)
                     lane.sending = None
                     lane.notify()
         finally:
@@ -107,9 +127,10 @@ class ProgressEditor:
 
     async def _edit(self, chat_id: int, message_id: int, look: _Look, lane: _Lane) -> None:
         try:
-            await self._bot.edit_message_text(
-                text=look.text, chat_id=chat_id, message_id=message_id, reply_markup=look.markup
-            )
+            with retry_after_left_to_caller():  # a retry would send a text that may be stale
+                await self._bot.edit_message_text(
+                    text=look.text, chat_id=chat_id, message_id=message_id, reply_markup=look.markup
+                )
         except TelegramRetryAfter as error:
             lane.next_at = anyio.current_time() + error.retry_after
             # Keep the text waiting, first in line, unless a newer one replaced it meanwhile.

@@ -72,7 +72,7 @@ async def on_link(message: Message, ctx: BotContext) -> None:
         await message.answer(texts.error_text(error.to_job_error()))
         return
     options = [Option.M4A, Option.MP3]
-    if link.platform.has_video:
+    if link.has_video:  # never a "video" of sound only
         options.append(Option.MP4)
     options.append(Option.TRANSCRIPT)
     token = ctx.links.add(message.from_user.id, link)
@@ -80,7 +80,7 @@ async def on_link(message: Message, ctx: BotContext) -> None:
 
 
 def _describe(link: Link) -> str:
-    lines = [f"{link.platform.name} · {link.title}"]
+    lines = [f"{link.platform} · {link.title}"]
     if link.media and link.media.duration:
         minutes, seconds = divmod(round(link.media.duration), 60)
         lines.append(f"Length {minutes}:{seconds:02d}")
@@ -179,7 +179,7 @@ async def _start(
         user_id=user_id,
         chat_id=chat_id,
         message_id=message_id,
-        platform=link.platform.name,
+        platform=link.platform,
         title=link.title,
         cache_key=None if transcript else key,
     )
@@ -201,14 +201,20 @@ async def on_status(message: Message, ctx: BotContext) -> None:
 
 
 async def on_cancel(message: Message, command: CommandObject, ctx: BotContext) -> None:
-    """/cancel [JOB_ID]: stop the user's running jobs, or the one whose id starts so."""
+    """/cancel [JOB_ID]: stop the user's running jobs, or the one whose id starts so.
+
+    Answered at once: the jobs stop in the background (see `_stop`).
+    """
     if message.from_user is None:
         return
     prefix = (command.args or "").strip()
     chosen = [j for j in ctx.jobs.running(message.from_user.id) if j.startswith(prefix)]
     for job_id in chosen:
-        await _cancel(ctx, job_id)
-    await message.answer(f"Cancelled {len(chosen)} job(s)." if chosen else "Nothing to cancel.")
+        _stop(ctx, job_id)
+    count = len(chosen)
+    await message.answer(
+        f"Cancelling {count} job{'' if count == 1 else 's'}…" if chosen else "Nothing to cancel."
+    )
 
 
 async def on_stop(query: CallbackQuery, callback_data: Stop, ctx: BotContext) -> None:
@@ -216,8 +222,18 @@ async def on_stop(query: CallbackQuery, callback_data: Stop, ctx: BotContext) ->
     if ctx.jobs.owner(callback_data.job_id) != query.from_user.id:
         await query.answer("That job is not running (or not yours).")
         return
+    _stop(ctx, callback_data.job_id)
     await query.answer("Cancelling…")
-    await _cancel(ctx, callback_data.job_id)
+
+
+def _stop(ctx: BotContext, job_id: str) -> None:
+    """Say "Cancelling…" in the job's progress message now, and cancel it in the background.
+
+    `ag.cancel` returns when the job has ended, which takes as long as its worker needs to
+    notice; the follower shows the end when it comes.
+    """
+    if ctx.stopping.ask(job_id):
+        ctx.spawn(lambda: _cancel(ctx, job_id))
 
 
 async def _cancel(ctx: BotContext, job_id: str) -> None:

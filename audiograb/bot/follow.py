@@ -2,7 +2,9 @@
 
 One follower task per job runs in the bot service's task group. It renders every event into
 the progress message through the editor (which coalesces them), and when the job ends sends
-the result, caching the uploaded file's id, or says why there is none.
+the result, caching the uploaded file's id, or says why there is none: whatever goes wrong
+while sending, the message never stays at "sending…". Once the user asked to stop the job,
+the message reads "Cancelling…" until it has ended.
 """
 
 import logging
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-from aiogram.exceptions import TelegramAPIError, TelegramEntityTooLarge
+from aiogram.exceptions import TelegramAPIError, TelegramEntityTooLarge, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
 
 from audiograb.bot import texts
@@ -70,8 +72,15 @@ async def follow(ctx: BotContext, watch: Watch) -> None:
             watch.chat_id, watch.message_id, f"{watch.platform} · {title}\n{line}", markup
         )
 
+    def progress(line: str) -> None:
+        if ctx.stopping.asked(job_id):  # the cancel button was pressed: no second press
+            show(texts.CANCELLING)
+        else:
+            show(line, stop)
+
+    ctx.stopping.follow(job_id, lambda: show(texts.CANCELLING))
     try:
-        show(status, stop)
+        progress(status)
         async with ctx.ag.subscribe(job_id) as events:
             async for recorded in events:
                 event = recorded.event
@@ -85,10 +94,11 @@ async def follow(ctx: BotContext, watch: Watch) -> None:
                 elif isinstance(event, JobCancelled):
                     show(texts.state_line(JobState.CANCELLED))
                 elif (line := _progress_line(event)) is not None:
-                    show(line, stop)
+                    progress(line)
     except AudiograbError as error:
         show(texts.error_text(error.to_job_error()))
     finally:
+        ctx.stopping.forget(job_id)
         ctx.jobs.release(watch.user_id, job_id)
         if watch.scratch_file is not None:
             watch.scratch_file.unlink(missing_ok=True)
@@ -125,9 +135,17 @@ async def _deliver(ctx: BotContext, watch: Watch, completed: JobCompleted) -> st
         cached = await send_output(ctx.bot, watch.chat_id, job, completed.duration, thumbnail)
     except TelegramEntityTooLarge:
         return texts.too_large(completed.size_bytes, limit, ctx.file_link(job.id))
+    except TelegramRetryAfter as error:  # still flooded after the flood control's retries
+        logger.warning("job %s: Telegram kept asking to wait (%s s)", job.id, error.retry_after)
+        return texts.not_sent(texts.FLOODED, ctx.file_link(job.id))
     except TelegramAPIError as error:
         logger.warning("job %s: sending the result failed: %s", job.id, error.message)
-        return f"❌ Telegram refused the file: {error.message}"
+        return texts.not_sent(f"Telegram refused it: {error.message}", ctx.file_link(job.id))
+    except AudiograbError as error:  # the transcript or the file could not be read
+        return texts.error_text(error.to_job_error())
+    except Exception:  # a proxy's error page, a file removed meanwhile: say so, never hang
+        logger.exception("job %s: sending the result failed", job.id)
+        return texts.not_sent(None, ctx.file_link(job.id))
     if watch.cache_key is not None:
         await ctx.files.put(watch.cache_key, cached)
     return done

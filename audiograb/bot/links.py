@@ -4,7 +4,6 @@ Callback data is limited to 64 bytes, so the keyboard carries a short token and 
 waits here, in a small LRU, until a button is pressed.
 """
 
-import logging
 import re
 import secrets
 from collections import OrderedDict
@@ -13,30 +12,56 @@ from enum import StrEnum
 
 from aiogram.types import Message
 
-from audiograb.domain import AudiograbError, MediaInfo
-from audiograb.pipeline import Audiograb, Platform
+from audiograb.domain import (
+    AudiograbError,
+    ErrorCode,
+    LinkInfo,
+    MediaInfo,
+    MediaKind,
+    PlaylistHandling,
+)
+from audiograb.pipeline import Audiograb
 
 __all__ = ["Link", "PendingLinks", "Unclaimed", "find_url", "look_up", "with_scheme"]
-
-logger = logging.getLogger(__name__)
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 #: Links waiting for a button press; older ones answer "send the link again".
 PENDING_CAPACITY = 500
+PLAYLIST_REFUSED = "That is a playlist; send me the link of one of its items"
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A link we can grab: its platform, canonical URL and what we know of the media."""
+    """A link we can grab, as the look-up found it: platform, canonical URL, the media."""
 
-    url: str
-    platform: Platform
-    media: MediaInfo | None
+    info: LinkInfo
+
+    @property
+    def url(self) -> str:
+        """The canonical URL a job stores."""
+        return self.info.url
+
+    @property
+    def platform(self) -> str:
+        """The platform's name, for people."""
+        return self.info.platform_name
+
+    @property
+    def media(self) -> MediaInfo | None:
+        """Title, duration and size, as the look-up's fetch found them."""
+        return self.info.media
 
     @property
     def title(self) -> str:
         """The media's title, else the URL."""
         return (self.media.title if self.media else None) or self.url
+
+    @property
+    def has_video(self) -> bool:
+        """Whether a video can come of it: the platform serves video and the source was not
+        found to be sound only."""
+        sound_only = self.media is not None and self.media.has_video is False
+        return MediaKind.VIDEO in self.info.media_kinds and not sound_only
 
 
 def find_url(message: Message) -> str | None:
@@ -61,15 +86,17 @@ def with_scheme(url: str) -> str:
 
 
 async def look_up(ag: Audiograb, url: str) -> Link:
-    """Match `url` to its platform (raising `AudiograbError` like `submit`) and probe it;
-    a failed probe only costs the title and the early size check."""
-    matched = ag.match(url)
-    media = None
-    try:
-        media = await ag.probe(matched.url)
-    except AudiograbError as error:
-        logger.info("probe of %s failed: %s", matched.url, error.code)
-    return Link(url=matched.url, platform=matched.platform, media=media)
+    """What `url` is, with its media's metadata, found without side effects (the look-up the
+    API and the web app use), so a link that is no media (a web page, a 404, a site we cannot
+    take) is answered before any keyboard is offered.
+
+    Raises `AudiograbError` like a download of it would (`unsupported_url`, `not_found`...),
+    and `invalid_request` for a playlist: the bot grabs one item at a time.
+    """
+    info = await ag.look_up(url, fetch=True)
+    if info.playlist is PlaylistHandling.REFUSED:
+        raise AudiograbError(ErrorCode.INVALID_REQUEST, PLAYLIST_REFUSED)
+    return Link(info)
 
 
 class Unclaimed(StrEnum):

@@ -26,9 +26,11 @@ from audiograb.bot.access import AllowList
 from audiograb.bot.context import BotContext
 from audiograb.bot.editor import EDIT_INTERVAL, ProgressEditor, Spawn
 from audiograb.bot.filecache import FileIdCache
+from audiograb.bot.flood import FloodControl, Pacing
 from audiograb.bot.handlers import COMMANDS, build_router
 from audiograb.bot.limits import Limits, UserJobs
 from audiograb.bot.links import PendingLinks
+from audiograb.bot.stopping import Stopping
 from audiograb.config import Settings, SettingsError
 from audiograb.pipeline import Audiograb
 
@@ -133,16 +135,19 @@ async def open_bot(
     api: TelegramAPIServer | None = None,
     edit_interval: float = EDIT_INTERVAL,
     limits: Limits | None = None,
+    pacing: Pacing | None = None,
 ) -> AsyncIterator[BotService]:
     """Start the bot over `ag` with `ag.settings` (token, allow-list, limits, API base).
 
     `api` overrides the Bot API server (tests); by default it is `bot_api_base` (a local
-    server, which also lifts the size limits) or Telegram's. `limits` overrides the limits.
+    server, which also lifts the size limits) or Telegram's. `limits` overrides the limits,
+    `pacing` the flood control's spacing (see `flood.py`).
     """
     settings = ag.settings
     if not settings.bot_token:
         raise SettingsError("the bot needs a token: set AUDIOGRAB_BOT_TOKEN")
     session = AiohttpSession(api=api or _api_server(settings))
+    session.middleware(FloodControl(pacing))
     bot = Bot(settings.bot_token, session=session)
     files = await FileIdCache.load(settings.data_dir / "bot" / f"file-ids-{bot.id}.json")
     limits = limits or Limits.from_settings(settings)
@@ -160,6 +165,7 @@ async def open_bot(
                 jobs=UserJobs(limits.jobs_per_user),
                 links=PendingLinks(),
                 files=files,
+                stopping=Stopping(),
                 spawn=spawn,
                 scratch=settings.work_root / "bot",
             )

@@ -13,6 +13,8 @@ from audiograb.domain import (
 )
 
 __all__ = [
+    "CANCELLING",
+    "FLOODED",
     "HELP",
     "NOT_A_LINK",
     "NOT_FETCHED",
@@ -22,6 +24,7 @@ __all__ = [
     "download_line",
     "error_text",
     "human_size",
+    "not_sent",
     "state_line",
     "too_large",
     "too_large_to_fetch",
@@ -49,6 +52,8 @@ TRANSCRIBE_USAGE = (
     "Usage: /transcribe URL, or reply /transcribe to a voice message, audio, video or link."
 )
 NOT_FETCHED = "❌ I could not fetch that file from Telegram; please send it again."
+CANCELLING = "🚫 Cancelling…"
+FLOODED = "Telegram kept asking me to wait"
 
 _STATE_WORDS = {
     JobState.QUEUED: "⏳ Queued",
@@ -148,6 +153,12 @@ def too_large_to_fetch(size: int | None, limit: int) -> str:
     if size is None:
         return f"❌ The file is over {limit_text}."
     return f"❌ The file is {human_size(size)}, over {limit_text}."
+
+
+def not_sent(reason: str | None, link: str | None) -> str:
+    """Why a finished job's file or transcript did not reach the chat, and where it is."""
+    text = "❌ The result is ready, but I could not send it" + (f" ({reason})." if reason else ".")
+    return f"{text}\nDownload it here instead: {link}" if link else f"{text} Please ask again."
 
 
 def too_large(size: int, limit: int, link: str | None) -> str:

@@ -37,6 +37,7 @@ from audiograb.domain.job import (
     new_job_id,
 )
 from audiograb.domain.lease import Claimed, Held, Lease, LeaseLost
+from audiograb.domain.links import LinkInfo, LinkKind, PlaylistHandling
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
 from audiograb.domain.schedules import Schedule, ScheduleState
 from audiograb.domain.transcript import (
@@ -81,11 +82,14 @@ __all__ = [
     "JobSubmitted",
     "Lease",
     "LeaseLost",
+    "LinkInfo",
+    "LinkKind",
     "MediaInfo",
     "MediaKind",
     "MediaResolved",
     "Message",
     "MessageStatus",
+    "PlaylistHandling",
     "Quality",
     "Rejected",
     "Schedule",

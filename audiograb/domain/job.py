@@ -98,6 +98,9 @@ class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
     extractor: str | None = None
     is_live: bool = False
     filesize: int | None = None
+    has_video: bool | None = None
+    """Whether the source has a picture; None when the site did not say (the bot offers a
+    video only when it may)."""
 
 
 class Job(msgspec.Struct, frozen=True, kw_only=True):

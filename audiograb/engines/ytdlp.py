@@ -587,7 +587,19 @@ def media_info_from(info: Mapping[str, Any]) -> MediaInfo:
         extractor=text("extractor_key", "extractor"),
         is_live=bool(info.get("is_live")),
         filesize=_int(info.get("filesize")) or _int(info.get("filesize_approx")),
+        has_video=_has_video(info),
     )
+
+
+def _has_video(info: Mapping[str, Any]) -> bool | None:
+    """Whether any of the source's formats has a picture (yt-dlp says `vcodec: none` for sound
+    only); None when yt-dlp does not know. The formats, not the chosen one: a dry run for an
+    audio job picks an audio format even from a video."""
+    formats = info.get("formats") or [info]
+    codecs = [f.get("vcodec") for f in formats if isinstance(f, Mapping)]
+    if any(codec not in (None, "none") for codec in codecs):
+        return True
+    return False if codecs and all(codec == "none" for codec in codecs) else None
 
 
 # First match wins, so the specific causes come before the generic ones.

@@ -3,10 +3,11 @@
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from audiograb.bot import Limits
-from audiograb.domain import JobState, MediaInfo
+from audiograb.domain import JobState, LinkInfo, MediaInfo
 from audiograb.pipeline import Audiograb
 from tests.audiograb.bot.conftest import STRANGER, USER_A, Harness, button, running_bot, tone
 
@@ -82,9 +83,7 @@ async def test_one_job_per_user_status_and_cancel(tmp_path: Path) -> None:
         h.api.send_text(USER_A, "/status")
         await h.api.wait_for("sendMessage", where=lambda c: "Downloading" in c.params["text"])
         h.api.send_text(USER_A, "/cancel")
-        await h.api.wait_for(
-            "sendMessage", where=lambda c: c.params["text"] == "Cancelled 1 job(s)."
-        )
+        await h.api.wait_for("sendMessage", where=lambda c: c.params["text"] == "Cancelling 1 job…")
         await h.api.wait_for("editMessageText", where=lambda c: "Cancelled" in c.params["text"])
         [job] = await h.ag.list()
         # The slot is free again: the second link now starts.
@@ -125,8 +124,9 @@ async def test_upload_refused_by_telegram_as_too_large(tmp_path: Path) -> None:
     assert "50.0 MB" in final.params["text"]
 
 
-class _Probing:
-    """The facade plus a dry-run lookup (`probe`), which the bot uses when it exists."""
+class _Measured:
+    """The facade, with a look-up that answers from the link's shape (no network) and finds
+    what a platform with metadata would say: a title and an hour's length."""
 
     def __init__(self, ag: Audiograb) -> None:
         self._ag = ag
@@ -134,12 +134,14 @@ class _Probing:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ag, name)
 
-    async def probe(self, url: str) -> MediaInfo:
-        return MediaInfo(title="A Very Long Talk", uploader="Host", duration=3600.0)
+    async def look_up(self, url: str, *, playlist: bool = False, fetch: bool = False) -> LinkInfo:
+        info = await self._ag.look_up(url, playlist=playlist)
+        media = MediaInfo(title="A Very Long Talk", uploader="Host", duration=3600.0)
+        return msgspec.structs.replace(info, media=media)
 
 
-async def test_probed_title_and_size_checked_before_downloading(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, wrap=_Probing) as h:
+async def test_looked_up_title_and_size_checked_before_downloading(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, wrap=_Measured) as h:
         tone(h.media.root)
         keyboard = await h.link_keyboard(USER_A, h.media.url("/tone.m4a"))
         h.api.press(USER_A, keyboard, button(keyboard, "mp3"))
@@ -155,7 +157,7 @@ async def test_probed_title_and_size_checked_before_downloading(tmp_path: Path) 
 
 async def test_a_link_typed_without_https_is_taken(tmp_path: Path) -> None:
     typed = "youtube.com/watch?v=dQw4w9WgXcQ"
-    async with running_bot(tmp_path, wrap=_Probing) as h:  # the probe is a stub: no network
+    async with running_bot(tmp_path, wrap=_Measured) as h:  # the look-up stays offline
         message = h.api.user_message(
             USER_A,
             text=f"listen to {typed} please",

@@ -5,13 +5,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import msgspec
 import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 
-from audiograb.bot.delivery import send_cached, send_output
+from audiograb.bot.delivery import send_cached, send_output, sent_as
 from audiograb.bot.filecache import SentAs
 from audiograb.bot.keyboards import Option, Pick, choices
 from audiograb.domain import AudioFormat, Job, JobRequest, MediaInfo, MediaKind
@@ -89,3 +90,11 @@ async def test_audio_video_and_documents_with_their_tags(tmp_path: Path) -> None
         SentAs.VIDEO,
         SentAs.DOCUMENT,
     ]
+
+
+def test_a_video_job_whose_source_is_sound_only_goes_out_as_audio(tmp_path: Path) -> None:
+    job = _job(tmp_path / "talk.mp4", AudioFormat.MP4, MediaKind.VIDEO)
+    assert job.media is not None
+    sound = msgspec.structs.replace(job, media=msgspec.structs.replace(job.media, has_video=False))
+    unknown = msgspec.structs.replace(job, media=msgspec.structs.replace(job.media, has_video=None))
+    assert (sent_as(sound), sent_as(unknown)) == (SentAs.AUDIO, SentAs.VIDEO)

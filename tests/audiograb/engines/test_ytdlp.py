@@ -271,6 +271,14 @@ def test_extract_info_downloads_nothing(server: MediaServer, tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_extract_info_tells_sound_only_from_video(server: MediaServer, tmp_path: Path) -> None:
+    sound = extract_info(server.url("tone.mp3"), _options(tmp_path))
+    picture = media_info_from({"formats": [{"vcodec": "none"}, {"vcodec": "avc1.64001f"}]})
+    untold = extract_info(server.url("clip.mp4"), _options(tmp_path))  # yt-dlp cannot say
+
+    assert (sound.has_video, picture.has_video, untold.has_video) == (False, True, None)
+
+
 def test_live_hls_is_refused_under_a_restrictive_policy(
     server: MediaServer, tmp_path: Path
 ) -> None:
