@@ -203,7 +203,7 @@ async def test_the_cli_beside_a_server_hands_it_jobs_and_requests(
     data, out = settings.data_dir, tmp_path / "cli-out"
     urls = tmp_path / "urls.txt"
     urls.write_text(f"{server.url('tone.mp3')}\n{server.url('tone.m4a')}\n")
-    server.slow("/long.m4a", bytes_per_second=50_000)
+    server.slow("/long.m4a", bytes_per_second=2_000)  # still running when cancelled
     async with open_audiograb(settings, serve=True) as ag:
         # `batch --no-wait`: the server runs them (the CLI has exited).
         status, said = await cli(data, "batch", str(urls), "--no-wait", "-o", f"{out}/")
