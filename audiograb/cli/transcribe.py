@@ -93,5 +93,5 @@ async def command(
     else:
         dest = anyio.Path(destination(output, target, done, format_))
         await dest.parent.mkdir(parents=True, exist_ok=True)
-        await dest.write_text(text)
+        await dest.write_text(text, encoding="utf-8")  # Chinese in any locale
         click.echo(dest)

