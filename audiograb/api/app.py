@@ -50,6 +50,7 @@ _ROUTES = (
     meta.health,
     meta.ready,
     meta.platforms,
+    meta.models,
     meta.metrics,
     jobs.submit_download,
     jobs.list_jobs,

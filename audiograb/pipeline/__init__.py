@@ -7,6 +7,7 @@ async with open_audiograb(settings) as ag:
 
 from audiograb.pipeline.facade import Audiograb
 from audiograb.pipeline.messages import Converted, Recorded
+from audiograb.pipeline.models import InstalledModels, installed_models, language_policy
 from audiograb.pipeline.tree import open_audiograb
 from audiograb.platforms import Platform, default_registry
 
@@ -19,8 +20,11 @@ def supported_platforms() -> tuple[Platform, ...]:
 __all__ = [
     "Audiograb",
     "Converted",
+    "InstalledModels",
     "Platform",
     "Recorded",
+    "installed_models",
+    "language_policy",
     "open_audiograb",
     "supported_platforms",
 ]

@@ -43,6 +43,7 @@ from audiograb.pipeline.journal import JOURNAL_MAILBOX, Journal
 from audiograb.pipeline.live import LiveHub, Polisher
 from audiograb.pipeline.messages import Recorded
 from audiograb.pipeline.metrics import Metrics
+from audiograb.pipeline.models import language_policy as language_policy_of
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.runner import JobRunner, Stages
 from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Scheduler
@@ -115,11 +116,7 @@ async def open_audiograb(
         )
         whisper_slots = anyio.CapacityLimiter(settings.max_concurrent_transcriptions)
         models = whisper.ModelPool()
-        language_policy = whisper.LanguagePolicy(
-            default_model=settings.whisper_model,
-            per_language=settings.whisper_language_map,
-            cache_dir=settings.model_root,
-        )
+        language_policy = language_policy_of(settings)
         transcriber = await system.spawn(
             ChildSpec(
                 name="transcriber",
