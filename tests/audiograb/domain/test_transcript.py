@@ -194,7 +194,8 @@ def test_chinese_and_japanese_cues_have_short_lines_cut_at_punctuation(text: str
 
 def test_a_short_chinese_segment_wraps_onto_two_lines() -> None:
     cues = _cues(render(make((0.0, 5.0, "这家饭馆的菜非常好吃，价格也不贵。")), SRT))
-    assert cues == [["1", "00:00:00,000 --> 00:00:05,000", "这家饭馆的菜非常好吃，", "价格也不贵。"]]
+    stamp = "00:00:00,000 --> 00:00:05,000"
+    assert cues == [["1", stamp, "这家饭馆的菜非常好吃，", "价格也不贵。"]]
 
 
 def test_a_fragment_is_not_left_alone_at_the_end() -> None:
