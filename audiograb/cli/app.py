@@ -10,6 +10,7 @@ from audiograb.cli import (
     download,
     jobs,
     live,
+    models,
     platforms,
     queue,
     schedule,
@@ -46,6 +47,17 @@ async def cli(data_dir: Path | None) -> None:
     """
 
 
-for _module in (download, convert, transcribe, live, jobs, platforms, batch, schedule, queue):
+for _module in (
+    download,
+    convert,
+    transcribe,
+    live,
+    jobs,
+    platforms,
+    models,
+    batch,
+    schedule,
+    queue,
+):
     cli.add_command(_module.command)
 cli.add_command(schedule.schedules)

@@ -33,8 +33,17 @@ def destination(output: str, target: str, job: Job, format_: str) -> Path:
 
 @click.command("transcribe")
 @click.argument("target", metavar="URL|FILE")
-@click.option("--model", default=None, help="Model name or folder (default: bundled tiny.en).")
-@click.option("--language", default=None, help="Language code such as en; default: detect.")
+@click.option(
+    "--model",
+    default=None,
+    help="Model name or folder; default: tiny.en, or for other languages a multilingual "
+    "model (`audiograb models` lists what is installed).",
+)
+@click.option(
+    "--language",
+    default=None,
+    help="Language code such as en or zh; default: detect (`audiograb models` lists them).",
+)
 @click.option("--translate", is_flag=True, help="Translate the speech into English.")
 @click.option(
     "-f",
