@@ -96,9 +96,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Where named models are looked up first and packaged ones (the `multilingual` extra's
     `base`) are reassembled; defaults to `<data_dir>/models`."""
 
-    whisper_batch_size: PositiveCount = 8
-    """VAD-cut chunks whisper decodes at once in long files (measured best on 2 CPU cores,
-    see docs/transcription.md); 1: faster-whisper's sequential loop."""
+    whisper_batch_size: PositiveCount = 4
+    """VAD-cut chunks whisper decodes at once in long files: 4 measured best on 2 CPU cores
+    (docs/transcription.md); more helps on a GPU; 1: faster-whisper's sequential loop."""
 
     whisper_batch_from: Seconds = 60.0
     """Seconds of audio from which a file is transcribed in batches."""
