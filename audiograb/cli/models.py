@@ -16,6 +16,6 @@ async def command(ctx: click.Context) -> None:
         default = "  (default)" if model.name == listed.default_model else ""
         speaks = "every language below" if model.multilingual else ", ".join(model.languages)
         click.echo(f"{model.name}  [{model.source}]  {speaks}{default}")
-    for language, model in sorted(listed.per_language.items()):
-        click.echo(f"{language} → {model}")
+    for language, name in sorted(listed.per_language.items()):
+        click.echo(f"{language} → {name}")
     click.echo(f"languages: {' '.join(listed.languages)}")

@@ -186,6 +186,15 @@ def fake_microphone(dest: Path, source: Path) -> Path:
     return dest
 
 
+async def open_live_page(page: DevTools, base: str) -> None:
+    """Open `/live` with the API key and wait until it has loaded."""
+    await page.call("Page.enable")
+    await page.call("Page.navigate", url=f"{base}/live?token={API_KEY}")
+    await page.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('start')", seconds=20
+    )
+
+
 async def test_the_live_page_transcribes_the_microphone(settings: Settings, tmp_path: Path) -> None:
     clips = speech.librivox_clips()
     source = speech.join_clips(tmp_path / "once.wav", clips)
@@ -193,12 +202,7 @@ async def test_the_live_page_transcribes_the_microphone(settings: Settings, tmp_
     reference = speech.reference_text(clips)
     keyed = msgspec.structs.replace(settings, api_keys=(API_KEY,))
     async with serving(keyed) as base, chromium(clip, tmp_path / "profile") as page:
-        await page.call("Page.enable")
-        await page.call("Page.navigate", url=f"{base}/live?token={API_KEY}")
-        await page.wait_for(
-            "document.readyState === 'complete' && !!document.getElementById('start')",
-            seconds=20,
-        )
+        await open_live_page(page, base)
         await page.evaluate("document.getElementById('start').click()")
         await page.wait_for(f"{_STATE} === 'live'", seconds=30)
         words = len(normalise(reference).split())
@@ -223,12 +227,7 @@ async def test_the_language_menu_offers_what_the_installed_models_speak(
     clip = fake_microphone(tmp_path / "clip.wav", speech.librivox_clips()[0])
     keyed = msgspec.structs.replace(settings, api_keys=(API_KEY,))
     async with serving(keyed) as base, chromium(clip, tmp_path / "profile") as page:
-        await page.call("Page.enable")
-        await page.call("Page.navigate", url=f"{base}/live?token={API_KEY}")
-        await page.wait_for(
-            "document.readyState === 'complete' && !!document.getElementById('language')",
-            seconds=20,
-        )
+        await open_live_page(page, base)
         options = "[...document.getElementById('language').options].map((o) => o.value)"
         offered = await page.wait_for(f"{options}.length > 2 && {options}", seconds=60)
     listed = installed_models(language_policy(settings))

@@ -12,8 +12,10 @@ import pytest
 from audiograb.config import Settings
 from audiograb.domain import (
     AudioFormat,
+    Job,
     JobRequest,
     JobState,
+    Transcript,
     TranscriptFormat,
     TranscriptSegmentAdded,
     render,
@@ -57,6 +59,17 @@ def seconds(path: Path) -> float:
 
 def reference(repeats: int = 1) -> str:
     return speech.reference_text(speech.librivox_clips(), repeats)
+
+
+async def transcribed(
+    settings: Settings, source: Path, *, within: float = 120
+) -> tuple[Job, Transcript]:
+    """A transcript-only job on a local file, run to its end: the job and its transcript."""
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit_file(source, TRANSCRIBE)
+        with anyio.fail_after(within):
+            done = await ag.wait(job.id)
+        return done, await ag.transcript(job.id)
 
 
 async def test_a_url_is_transcribed_as_segments_arrive(
@@ -105,11 +118,7 @@ async def test_a_local_file_is_transcribed_where_it_is(
     settings: Settings, speech_root: Path
 ) -> None:
     source = speech_root / "once.wav"
-    async with open_audiograb(settings) as ag:
-        job = await ag.submit_file(source, TRANSCRIBE)
-        with anyio.fail_after(120):
-            done = await ag.wait(job.id)
-        transcript = await ag.transcript(job.id)
+    done, transcript = await transcribed(settings, source)
     assert done.state is JobState.COMPLETED, done.error
     assert word_error_rate(reference(), transcript.text) < MAX_WER
     assert source.is_file()
@@ -192,12 +201,7 @@ async def test_mandarin_goes_to_the_multilingual_model_in_batches(settings: Sett
     # (from `make setup`) takes the job; batched from the first second, so the batched
     # pipeline's segments are what the job stores and the transcript reads.
     batched = msgspec.structs.replace(settings, whisper_batch_from=1.0)
-    source = MANDARIN
-    async with open_audiograb(batched) as ag:
-        job = await ag.submit_file(source, TRANSCRIBE)
-        with anyio.fail_after(300):
-            done = await ag.wait(job.id)
-        transcript = await ag.transcript(job.id)
+    done, transcript = await transcribed(batched, MANDARIN, within=300)
     assert done.state is JobState.COMPLETED, done.error
     assert (transcript.model, transcript.language) == ("base", "zh")
     assert transcript.language_probability is not None
