@@ -165,9 +165,13 @@ anyio.run(main)
 """
 
 
+@pytest.mark.parametrize("batch_from", [60.0, 1.0], ids=["sequential", "batched"])
 async def test_a_crashed_transcription_resumes_from_its_checkpoint(
-    settings: Settings, speech_root: Path
+    settings: Settings, speech_root: Path, batch_from: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The child reads the environment; batched, each stored segment is a whole VAD chunk.
+    monkeypatch.setenv("AUDIOGRAB_WHISPER_BATCH_FROM", str(batch_from))
+    settings = msgspec.structs.replace(settings, whisper_batch_from=batch_from)
     job_id = await first_line_then_kill(
         CRASHING_CHILD,
         str(settings.data_dir),
