@@ -36,6 +36,7 @@ from audiograb.engines.whisper.catalog import (
     languages_of,
 )
 from audiograb.engines.whisper.models import ModelPool, ModelSpec, resolve_model
+from audiograb.engines.whisper.vad import SAMPLE_RATE
 
 __all__ = [
     "Detected",
@@ -49,7 +50,6 @@ __all__ = [
     "unknown_language",
 ]
 
-_SAMPLE_RATE = 16_000
 _DETECTION_AUDIO_SECONDS = 120
 """Detection reads the speech within the first two minutes (VAD over an hour costs seconds)."""
 _SURE = 0.5
@@ -131,7 +131,7 @@ def unknown_language(language: str) -> AudiograbError:
 
 def detect_language(model: faster_whisper.WhisperModel, audio: Any) -> Detected:
     """The language of the speech in the first two minutes of 16 kHz `audio`."""
-    head = audio[: _DETECTION_AUDIO_SECONDS * _SAMPLE_RATE]
+    head = audio[: _DETECTION_AUDIO_SECONDS * SAMPLE_RATE]
     try:
         language, probability, ranked = model.detect_language(head, vad_filter=True)
     except ValueError:  # VAD heard no speech at all: listen to the whole head instead
