@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 setup: ## Install uv when missing, then the locked environment.
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra multilingual
 
 run: setup ## Serve the API (and /live) on http://127.0.0.1:8000.
 	$(UV) run audiograb serve

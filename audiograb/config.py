@@ -39,6 +39,8 @@ _URL_FIELDS = (
 _NAMED_KEY = re.compile(r"([A-Za-z][A-Za-z0-9_.-]{0,31}):(.{16,})")
 #: A `platform_limits` entry: `platform=N`.
 _PLATFORM_LIMIT = re.compile(r"([a-z0-9_]+)=([1-9][0-9]*)")
+#: A `whisper_language_models` entry: `language=model` (a name or a directory).
+_LANGUAGE_MODEL = re.compile(r"([a-z]{2,3})=(\S+)")
 
 Count = Annotated[int, Meta(ge=0)]
 """A number of things or tries: zero or more."""
@@ -93,6 +95,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     whisper_model: str | None = None
     """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""
+
+    whisper_language_models: tuple[str, ...] = ()
+    """Default model per language, `language=model` entries such as `zh=base`; any other
+    language than English without one gets an installed multilingual model."""
+
+    whisper_model_dir: Path | None = None
+    """Where named models are looked up first and packaged ones (the `multilingual` extra's
+    `base`) are reassembled; defaults to `<data_dir>/models`."""
+
+    whisper_batch_size: PositiveCount = 4
+    """VAD-cut chunks whisper decodes at once in long files: 4 measured best on 2 CPU cores
+    (docs/transcription.md); more helps on a GPU; 1: faster-whisper's sequential loop."""
+
+    whisper_batch_from: Seconds = 60.0
+    """Seconds of audio from which a file is transcribed in batches."""
 
     live_max_sessions: PositiveCount = 3
     """Live microphone sessions served at once; one more gets a `busy` error."""
@@ -223,6 +240,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 raise SettingsError.invalid(
                     "platform_limits", f"{entry!r} is not `platform=N` with N at least 1"
                 )
+        for entry in self.whisper_language_models:
+            if _LANGUAGE_MODEL.fullmatch(entry) is None:
+                raise SettingsError.invalid(
+                    "whisper_language_models", f"{entry!r} is not `language=model`, e.g. `zh=base`"
+                )
         for network in self.allow_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -249,6 +271,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         """`platform_limits` as a mapping from platform id to its limit."""
         pairs = (entry.split("=", 1) for entry in self.platform_limits)
         return {platform: int(limit) for platform, limit in pairs}
+
+    @property
+    def whisper_language_map(self) -> dict[str, str]:
+        """`whisper_language_models` as a mapping from language code to model."""
+        pairs = (entry.partition("=") for entry in self.whisper_language_models)
+        return {language: model for language, _, model in pairs}
+
+    @property
+    def model_root(self) -> Path:
+        """The whisper model cache."""
+        return self.whisper_model_dir or self.data_dir / "models"
 
     @property
     def output_root(self) -> Path:

@@ -9,7 +9,7 @@ distance (substitutions + deletions + insertions) divided by the reference's wor
 import re
 from pathlib import Path
 
-__all__ = ["normalise", "read_references", "word_error_rate"]
+__all__ = ["character_error_rate", "normalise", "read_references", "word_error_rate"]
 
 _APOSTROPHES = re.compile(r"['’]")
 _NOT_WORD = re.compile(r"[^\w]+|_")
@@ -24,19 +24,30 @@ def normalise(text: str) -> str:
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Edit distance between the normalised word sequences over the reference's length."""
-    ref = normalise(reference).split()
-    hyp = normalise(hypothesis).split()
+    return _error_rate(normalise(reference).split(), normalise(hypothesis).split())
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Edit distance between the characters (no spaces, no punctuation) over the reference's
+    count: the measure for Chinese and Japanese, written without spaces between words."""
+    return _error_rate(
+        list(normalise(reference).replace(" ", "")), list(normalise(hypothesis).replace(" ", ""))
+    )
+
+
+def _error_rate(ref: list[str], hyp: list[str]) -> float:
+    """Levenshtein distance from `ref` to `hyp` over the length of `ref`."""
     if not ref:
         return 0.0 if not hyp else 1.0
     previous = list(range(len(hyp) + 1))
-    for i, ref_word in enumerate(ref, start=1):
+    for i, ref_item in enumerate(ref, start=1):
         current = [i]
-        for j, hyp_word in enumerate(hyp, start=1):
+        for j, hyp_item in enumerate(hyp, start=1):
             current.append(
                 min(
                     previous[j] + 1,  # deletion
                     current[j - 1] + 1,  # insertion
-                    previous[j - 1] + (ref_word != hyp_word),  # substitution or match
+                    previous[j - 1] + (ref_item != hyp_item),  # substitution or match
                 )
             )
         previous = current

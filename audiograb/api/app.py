@@ -51,6 +51,7 @@ _ROUTES = (
     meta.health,
     meta.ready,
     meta.platforms,
+    meta.models,
     meta.metrics,
     links.resolve_link,
     jobs.submit_download,

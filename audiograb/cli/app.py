@@ -11,6 +11,7 @@ from audiograb.cli import (
     info,
     jobs,
     live,
+    models,
     platforms,
     queue,
     schedule,
@@ -47,6 +48,18 @@ async def cli(data_dir: Path | None) -> None:
     """
 
 
-for _module in (download, info, convert, transcribe, live, jobs, platforms, batch, schedule, queue):
+for _module in (
+    download,
+    info,
+    convert,
+    transcribe,
+    live,
+    jobs,
+    platforms,
+    models,
+    batch,
+    schedule,
+    queue,
+):
     cli.add_command(_module.command)
 cli.add_command(schedule.schedules)

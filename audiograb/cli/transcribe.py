@@ -33,8 +33,17 @@ def destination(output: str, target: str, job: Job, format_: str) -> Path:
 
 @click.command("transcribe")
 @click.argument("target", metavar="URL|FILE")
-@click.option("--model", default=None, help="Model name or folder (default: bundled tiny.en).")
-@click.option("--language", default=None, help="Language code such as en; default: detect.")
+@click.option(
+    "--model",
+    default=None,
+    help="Model name or folder; default: tiny.en, or for other languages a multilingual "
+    "model (`audiograb models` lists what is installed).",
+)
+@click.option(
+    "--language",
+    default=None,
+    help="Language code such as en or zh; default: detect (`audiograb models` lists them).",
+)
 @click.option("--translate", is_flag=True, help="Translate the speech into English.")
 @click.option(
     "-f",
@@ -93,5 +102,5 @@ async def command(
     else:
         dest = anyio.Path(destination(output, target, done, format_))
         await dest.parent.mkdir(parents=True, exist_ok=True)
-        await dest.write_text(text)
+        await dest.write_text(text, encoding="utf-8")  # Chinese in any locale
         click.echo(dest)

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     CONVERSION_FAILED = "conversion_failed"
     TRANSCRIPTION_FAILED = "transcription_failed"
     MODEL_NOT_FOUND = "model_not_found"
+    UNSUPPORTED_LANGUAGE = "unsupported_language"
     JOB_NOT_FOUND = "job_not_found"
     INVALID_STATE = "invalid_state"
     JOB_RUNNING = "job_running"

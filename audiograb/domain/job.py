@@ -139,3 +139,5 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     """While an automatic retry waits: the job does not start before this Unix time."""
     transcript_model: str | None = None
     """The model that made the transcript (the default resolved to its name)."""
+    transcript_language_probability: float | None = None
+    """How sure the model was of `transcript_language` when it detected it; None: given."""

@@ -54,6 +54,8 @@ class Transcript(msgspec.Struct, frozen=True, kw_only=True):
     duration: float | None
     segments: tuple[Segment, ...]
     model: str | None = None
+    language_probability: float | None = None
+    """How sure the model was of `language` when it detected it; None when it was given."""
 
     @property
     def text(self) -> str:

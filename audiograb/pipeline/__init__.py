@@ -10,6 +10,7 @@ from audiograb.domain import LinkInfo
 from audiograb.pipeline import lookup
 from audiograb.pipeline.facade import Audiograb
 from audiograb.pipeline.messages import Converted, Recorded
+from audiograb.pipeline.models import InstalledModels, installed_models, language_policy
 from audiograb.pipeline.tree import open_audiograb
 from audiograb.platforms import Platform, default_registry
 
@@ -32,8 +33,11 @@ async def look_up_link(
 __all__ = [
     "Audiograb",
     "Converted",
+    "InstalledModels",
     "Platform",
     "Recorded",
+    "installed_models",
+    "language_policy",
     "look_up_link",
     "open_audiograb",
     "supported_platforms",

@@ -41,6 +41,7 @@ from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
+from audiograb.pipeline.models import InstalledModels, installed_models, language_policy
 from audiograb.pipeline.policy import address_policy, download_options
 from audiograb.pipeline.queue import QueueSnapshot, arrival_of, with_priority
 from audiograb.pipeline.runner import JobRunner
@@ -448,6 +449,11 @@ class Audiograb:
     ) -> AbstractAsyncContextManager[LiveSession]:
         """Open a live transcription session (see `audiograb.pipeline.live`); `busy` when full."""
         return self.live.session(language=language, model=model, prompt=prompt)
+
+    async def models(self) -> InstalledModels:
+        """The whisper models installed here and the languages they speak."""
+        policy = language_policy(self.settings)
+        return await anyio.to_thread.run_sync(installed_models, policy)
 
     def platforms(self) -> tuple[Platform, ...]:
         """Every platform we know, with example URLs and availability."""

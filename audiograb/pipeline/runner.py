@@ -290,6 +290,7 @@ class JobRunner:
             job,
             media=media,
             transcript_language=transcript.language,
+            transcript_language_probability=transcript.language_probability,
             transcript_model=transcript.model,
         )
 
@@ -301,7 +302,7 @@ class JobRunner:
             path = self._destination(job, extension="json")
             await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
             await anyio.Path(path).write_text(
-                render(transcript_of(job, log), TranscriptFormat.JSON)
+                render(transcript_of(job, log), TranscriptFormat.JSON), encoding="utf-8"
             )
             job = msgspec.structs.replace(job, output_path=str(path))
         output = anyio.Path(job.output_path or "")

@@ -137,32 +137,45 @@ def _probe_cover(cover: Path | None) -> ffmpeg.MediaProbe | None:
 
 
 class Transcriber(StageActor[StartTranscription, Transcript]):
-    """Runs faster-whisper; each model is loaded once and shared by every job that uses it."""
+    """Runs faster-whisper; each model is loaded once and shared by every job that uses it.
+
+    The model follows the language (`whisper.pick_model`); audio of `batch_from` seconds or
+    more is decoded `batch_size` VAD-cut chunks at a time.
+    """
 
     def __init__(
         self,
         limiter: anyio.CapacityLimiter,
         models: whisper.ModelPool,
-        default_model: str | None,
+        policy: whisper.LanguagePolicy,
+        *,
+        batch_size: int = 1,
+        batch_from: float = 60.0,
     ) -> None:
         super().__init__(limiter)
         self._models = models
-        self._default_model = default_model
+        self._policy = policy
+        self._batch_size = batch_size
+        self._batch_from = batch_from
 
     def work(self, msg: StartTranscription) -> Transcript:
         options = msg.options
-        spec = whisper.resolve_model(
-            options.model or self._default_model,
-            device=options.device,
-            compute_type=options.compute_type,
-        )
+        if msg.cancel.is_set():
+            raise AudiograbError(ErrorCode.CANCELLED, "transcription cancelled")
+        audio = whisper.decode(msg.source)
+        ahead = audio[round(msg.start_at * whisper.SAMPLE_RATE) :]
+        picked = whisper.pick_model(options, ahead, policy=self._policy, pool=self._models)
+        long_audio = len(ahead) >= self._batch_from * whisper.SAMPLE_RATE
         return whisper.transcribe_file(
-            self._models.get(spec),
+            self._models.get(picked.spec),
             msg.source,
-            options,
+            msgspec.structs.replace(options, language=picked.language),
             start_at=msg.start_at,
             first_index=msg.first_index,
             on_segment=msg.on_segment,
             cancel=msg.cancel,
-            model_name=spec.name,
+            model_name=picked.spec.name,
+            audio=audio,
+            language_probability=picked.probability,
+            batch_size=self._batch_size if long_audio else 1,
         )

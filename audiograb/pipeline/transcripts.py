@@ -22,4 +22,5 @@ def transcript_of(job: Job, log: Iterable[StoredEvent]) -> Transcript:
         duration=job.media.duration if job.media else None,
         segments=tuple(segments_of(log, job.attempts)),
         model=job.transcript_model or job.request.transcription.model,
+        language_probability=job.transcript_language_probability,
     )

@@ -45,6 +45,7 @@ from audiograb.pipeline.journal import JOURNAL_MAILBOX, Journal
 from audiograb.pipeline.live import LiveHub, Polisher
 from audiograb.pipeline.messages import Recorded
 from audiograb.pipeline.metrics import Metrics
+from audiograb.pipeline.models import language_policy as language_policy_of
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.runner import JobRunner, Stages
 from audiograb.pipeline.scheduler import SCHEDULER_MAILBOX, Poke, Scheduler
@@ -122,10 +123,17 @@ async def open_audiograb(
         )
         whisper_slots = anyio.CapacityLimiter(settings.max_concurrent_transcriptions)
         models = whisper.ModelPool()
+        language_policy = language_policy_of(settings)
         transcriber = await system.spawn(
             ChildSpec(
                 name="transcriber",
-                factory=lambda: Transcriber(whisper_slots, models, settings.whisper_model),
+                factory=lambda: Transcriber(
+                    whisper_slots,
+                    models,
+                    language_policy,
+                    batch_size=settings.whisper_batch_size,
+                    batch_from=settings.whisper_batch_from,
+                ),
                 mailbox_size=STAGE_MAILBOX,
             )
         )
@@ -181,7 +189,7 @@ async def open_audiograb(
                 # Its own slots: a long file transcription must not stall live speech.
                 limiter=anyio.CapacityLimiter(settings.live_max_sessions),
                 models=models,
-                default_model=settings.whisper_model,
+                policy=language_policy,
                 polisher=Polisher.from_settings(settings),
                 on_count=metrics.live_sessions.set,
             ),

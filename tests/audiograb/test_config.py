@@ -123,6 +123,8 @@ def test_a_missing_file_is_reported(tmp_path: Path) -> None:
         ("itunes_api_base", "ftp://itunes.apple.com", "not an http(s) URL"),
         ("bot_api_base", "http://", "not an http(s) URL"),
         ("bot_webhook_secret", "has spaces", "matching regex"),
+        ("whisper_language_models", "zh=base,chinese", "'chinese' is not `language=model`"),
+        ("whisper_batch_size", "0", ">= 1"),
     ],
 )
 def test_an_invalid_value_names_the_setting_and_its_variable(
@@ -147,6 +149,11 @@ def test_secret_values_stay_out_of_messages() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(environ={"AUDIOGRAB_API_KEYS": "sekrit"})
     assert "sekrit" not in str(caught.value)
+
+
+def test_language_models_become_a_mapping() -> None:
+    settings = load_settings(environ={"AUDIOGRAB_WHISPER_LANGUAGE_MODELS": "zh=base,ja=/m/ja"})
+    assert settings.whisper_language_map == {"zh": "base", "ja": "/m/ja"}
 
 
 def test_checks_run_on_replace_too() -> None:

@@ -210,6 +210,7 @@ async def test_shutdown_ends_open_event_streams(keyed: Settings) -> None:
 PROTECTED = [
     ("GET", "/api/ready"),
     ("GET", "/api/platforms"),
+    ("GET", "/api/models"),
     ("POST", "/api/downloads"),
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/0123456789abcdef0123456789abcdef"),
@@ -224,6 +225,26 @@ PROTECTED = [
     ("DELETE", "/api/download/0123456789abcdef0123456789abcdef"),
     ("GET", "/api/schema/openapi.json"),
 ]
+
+
+async def test_models_lists_what_is_installed_and_its_languages(api: RunningApi) -> None:
+    async with api.client() as http:
+        response = await http.get("/api/models")
+    assert response.status_code == 200, response.text
+    listed = response.json()
+    models = {model["name"]: model for model in listed["models"]}
+    assert models["tiny.en"] == {
+        "name": "tiny.en",
+        "multilingual": False,
+        "languages": ["en"],
+        "source": "bundled",
+    }
+    assert models["base"]["multilingual"]  # the `multilingual` extra, installed by make setup
+    assert models["base"]["source"] == "packaged"
+    assert {"zh", "es", "de", "ja"} <= set(models["base"]["languages"])
+    assert listed["default_model"] == "tiny.en"
+    assert listed["languages"][0] == "en"
+    assert set(listed["languages"]) == {code for m in listed["models"] for code in m["languages"]}
 
 
 async def test_every_route_but_health_needs_a_key(api: RunningApi) -> None:

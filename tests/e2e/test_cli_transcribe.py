@@ -52,3 +52,27 @@ def test_output_into_a_folder_is_named_after_the_input(tmp_path: Path) -> None:
     assert new_folder.stdout == f"{txt}\n"
     assert srt.read_text().startswith("1\n00:00:00,000 --> ")
     assert "young man" in txt.read_text().lower()
+
+
+def test_models_lists_the_installed_models_and_languages(tmp_path: Path) -> None:
+    result = run_cli("models", data=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "tiny.en  [bundled]  en  (default)" in lines
+    assert "base  [packaged]  every language below" in lines
+    languages = lines[-1].removeprefix("languages: ").split()
+    assert languages[0] == "en"
+    assert {"zh", "es", "de", "ja"} <= set(languages)
+
+
+def test_an_english_only_model_asked_for_chinese_names_the_model_that_would_do(
+    tmp_path: Path,
+) -> None:
+    result = run_cli(
+        "transcribe", str(CLIP), "--model", "tiny.en", "--language", "zh", data=tmp_path / "d"
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: the whisper model 'tiny.en' is English-only and cannot transcribe 'zh'; "
+        "use the model 'base', or leave the model unset [unsupported_language]"
+    )

@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from audiograb.api import create_app
 from audiograb.config import Settings
 from audiograb.engines.ffmpeg import find_ffmpeg
-from audiograb.pipeline import open_audiograb
+from audiograb.pipeline import installed_models, language_policy, open_audiograb
 from audiograb.server.http import api_server, bind_socket
 from audiograb.web import web_routes
 from tests import speech
@@ -186,6 +186,15 @@ def fake_microphone(dest: Path, source: Path) -> Path:
     return dest
 
 
+async def open_live_page(page: DevTools, base: str) -> None:
+    """Open `/live` with the API key and wait until it has loaded."""
+    await page.call("Page.enable")
+    await page.call("Page.navigate", url=f"{base}/live?token={API_KEY}")
+    await page.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('start')", seconds=20
+    )
+
+
 async def test_the_live_page_transcribes_the_microphone(settings: Settings, tmp_path: Path) -> None:
     clips = speech.librivox_clips()
     source = speech.join_clips(tmp_path / "once.wav", clips)
@@ -193,12 +202,7 @@ async def test_the_live_page_transcribes_the_microphone(settings: Settings, tmp_
     reference = speech.reference_text(clips)
     keyed = msgspec.structs.replace(settings, api_keys=(API_KEY,))
     async with serving(keyed) as base, chromium(clip, tmp_path / "profile") as page:
-        await page.call("Page.enable")
-        await page.call("Page.navigate", url=f"{base}/live?token={API_KEY}")
-        await page.wait_for(
-            "document.readyState === 'complete' && !!document.getElementById('start')",
-            seconds=20,
-        )
+        await open_live_page(page, base)
         await page.evaluate("document.getElementById('start').click()")
         await page.wait_for(f"{_STATE} === 'live'", seconds=30)
         words = len(normalise(reference).split())
@@ -215,3 +219,18 @@ async def test_the_live_page_transcribes_the_microphone(settings: Settings, tmp_
     rate = word_error_rate(reference, shown)
     print(f"browser WER {rate:.2%}")
     assert rate < MAX_WER, f"WER {rate:.2%}: {shown!r}"
+
+
+async def test_the_language_menu_offers_what_the_installed_models_speak(
+    settings: Settings, tmp_path: Path
+) -> None:
+    clip = fake_microphone(tmp_path / "clip.wav", speech.librivox_clips()[0])
+    keyed = msgspec.structs.replace(settings, api_keys=(API_KEY,))
+    async with serving(keyed) as base, chromium(clip, tmp_path / "profile") as page:
+        await open_live_page(page, base)
+        options = "[...document.getElementById('language').options].map((o) => o.value)"
+        offered = await page.wait_for(f"{options}.length > 2 && {options}", seconds=60)
+    listed = installed_models(language_policy(settings))
+    assert offered[:2] == ["", "en"]  # detect, then English
+    assert sorted(offered[2:]) == sorted(code for code in listed.languages if code != "en")
+    assert {"zh", "es", "de", "ja"} <= set(offered)

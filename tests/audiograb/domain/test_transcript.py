@@ -156,6 +156,48 @@ def test_text_without_spaces_is_cut_into_short_lines() -> None:
     assert all(len(line) <= 42 for cue in cues for line in cue[2:])
 
 
+MANDARIN = "今天天气很好，我们一起去公园散步吧。这家饭馆的菜非常好吃，价格也不贵。"
+
+
+def _spoken_characters(text: str, start: float, seconds_per_character: float) -> Segment:
+    """A segment timed character by character, as whisper times Chinese and Japanese words
+    (the punctuation goes with the character before it)."""
+    words: list[Word] = []
+    for char in text:
+        if char in "，。、！？" and words:
+            words[-1] = msgspec.structs.replace(words[-1], text=words[-1].text + char)
+            continue
+        at = start + len(words) * seconds_per_character
+        words.append(Word(start=at, end=at + seconds_per_character, text=char))
+    return Segment(index=0, start=start, end=words[-1].end, text=text, words=tuple(words))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [MANDARIN, "今日はいい天気ですね。公園を散歩しましょう、それから駅の近くで昼ご飯を食べます。"],
+    ids=["chinese", "japanese"],
+)
+def test_chinese_and_japanese_cues_have_short_lines_cut_at_punctuation(text: str) -> None:
+    segment = _spoken_characters(text, start=2.0, seconds_per_character=0.2)
+    cues = _cues(render(Transcript(language="zh", duration=30.0, segments=(segment,)), SRT))
+    assert "".join("".join(cue[2:]) for cue in cues) == text  # no character lost or added
+    lines = [line for cue in cues for line in cue[2:]]
+    assert all(len(line) <= 16 for line in lines)
+    assert all(1 <= len(cue[2:]) <= 2 for cue in cues)
+    # Cues end at clause marks, and so do lines where a mark is in reach.
+    assert all(cue[-1][-1] in "，。、" for cue in cues)
+    assert lines[0].endswith("，" if text == MANDARIN else "。")
+    for cue in cues:
+        start, end = (_seconds(t) for t in cue[1].split(" --> "))
+        assert start < end <= start + 7.0
+
+
+def test_a_short_chinese_segment_wraps_onto_two_lines() -> None:
+    cues = _cues(render(make((0.0, 5.0, "这家饭馆的菜非常好吃，价格也不贵。")), SRT))
+    stamp = "00:00:00,000 --> 00:00:05,000"
+    assert cues == [["1", stamp, "这家饭馆的菜非常好吃，", "价格也不贵。"]]
+
+
 def test_a_fragment_is_not_left_alone_at_the_end() -> None:
     text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
     cues = _cues(

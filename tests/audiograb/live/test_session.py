@@ -3,7 +3,8 @@
 import anyio
 import pytest
 
-from audiograb.engines.whisper import ModelPool
+from audiograb.domain.errors import AudiograbError, ErrorCode
+from audiograb.engines.whisper import LanguagePolicy, ModelPool
 from audiograb.pipeline.live import Done, Final, LiveCode, LiveError, LiveHub, Stats
 from tests.audiograb.live.conftest import clip_pcm
 from tests.audiograb.live.test_streaming import FIRST_CLIP, FIRST_TEXT, FRAME
@@ -78,3 +79,18 @@ async def test_audio_after_stop_is_refused(pool: ModelPool) -> None:
             session.feed(bytes(3200))
         assert refused.value.code == LiveCode.INVALID_MESSAGE
         assert await session.done() == Done(text="")
+
+
+async def test_another_language_gets_the_multilingual_model(
+    pool: ModelPool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    policy = LanguagePolicy(cache_dir=tmp_path_factory.mktemp("models"))
+    live = LiveHub(capacity=1, limiter=anyio.CapacityLimiter(1), models=pool, policy=policy)
+    async with live.session(language="zh") as session:
+        assert session.model == "base"  # no model named: tiny.en cannot, base can
+    with pytest.raises(AudiograbError) as caught:
+        async with live.session(language="zh", model="tiny.en"):
+            pass
+    assert caught.value.code is ErrorCode.UNSUPPORTED_LANGUAGE
+    assert "use the model 'base'" in caught.value.message
+    assert live.active == 0
