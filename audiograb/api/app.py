@@ -137,6 +137,9 @@ def create_app(
             security=[{name: []} for name in KEY_SCHEMES] if settings.api_keys else None,
         ),
         state=State({_STATE_KEY: context}),
+        # None: Litestar leaves the root logger alone (its default replaces the handlers that
+        # `configure_logging`, or an embedding application, installed).
+        logging_config=None,
         on_shutdown=[context.streams.close],
     )
 

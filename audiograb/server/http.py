@@ -106,6 +106,9 @@ def api_server(app: Litestar, *, log_level: str = "info") -> ApiServer:
         app,
         lifespan="on",
         log_level=log_level,
+        # None: uvicorn installs no handlers of its own, so its lines (access log included)
+        # reach the root logger's, which `configure_logging` set: redacted, JSON when asked.
+        log_config=None,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
     return ApiServer(config, app)
