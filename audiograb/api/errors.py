@@ -47,6 +47,7 @@ class ApiCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     RATE_LIMITED = "rate_limited"
     REQUEST_TOO_LARGE = "request_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
     VALIDATION_FAILED = "validation_failed"
     ROUTE_NOT_FOUND = "route_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -87,6 +88,7 @@ STATUS_OF: Mapping[str, HTTPStatus] = {
     ApiCode.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
     ApiCode.RATE_LIMITED: HTTPStatus.TOO_MANY_REQUESTS,
     ApiCode.REQUEST_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    ApiCode.HEADERS_TOO_LARGE: HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
     ApiCode.VALIDATION_FAILED: HTTPStatus.UNPROCESSABLE_ENTITY,
     ApiCode.ROUTE_NOT_FOUND: HTTPStatus.NOT_FOUND,
     ApiCode.METHOD_NOT_ALLOWED: HTTPStatus.METHOD_NOT_ALLOWED,
