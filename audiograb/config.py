@@ -221,6 +221,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             url = getattr(self, name)
             if url is not None and not _is_http_url(url):
                 raise SettingsError.invalid(name, f"{url!r} is not an http(s) URL with a host")
+        if self.webhook_url is not None and "@" in urlsplit(self.webhook_url).netloc:
+            raise SettingsError.invalid(
+                "webhook_url", "credentials (user@host) would be shown wherever the URL is"
+            )
         for entry in self.platform_limits:
             if _PLATFORM_LIMIT.fullmatch(entry) is None:
                 raise SettingsError.invalid(
