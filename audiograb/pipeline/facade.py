@@ -38,6 +38,7 @@ from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.public import UPLOAD_SCHEME
 from audiograb.pipeline.queue import arrival_of
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import (
@@ -202,7 +203,7 @@ class Audiograb:
                 self._workspace.discard(job_id)
         job = Job(
             id=job_id,
-            request=msgspec.structs.replace(request, url=f"upload:{Path(filename).name}"),
+            request=msgspec.structs.replace(request, url=f"{UPLOAD_SCHEME}{Path(filename).name}"),
             platform=UPLOAD,
             media=MediaInfo(title=Path(filename).stem or None),  # names the transcript file
             download_path=str(target),
