@@ -10,12 +10,15 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
-from litestar.datastructures import FormMultiDict
+from litestar.datastructures import FormMultiDict, UploadFile
 
 from audiograb.api.errors import invalid_body
 from audiograb.domain import AudiograbError, ErrorCode
 
-__all__ = ["form_options", "read_form"]
+__all__ = ["form_options", "read_form", "uploaded_file"]
+
+#: What a file part must have to be taken for a file (Litestar reads one without as text).
+_FILE_NAME_NEEDED = "a file part needs a file name (`filename=` in its Content-Disposition)"
 
 T = TypeVar("T")
 
@@ -27,8 +30,19 @@ async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
     except (UnicodeDecodeError, LookupError):
         raise AudiograbError(
             ErrorCode.INVALID_REQUEST,
-            "a form field is not text in the charset it names (UTF-8 unless it says otherwise)",
+            "a form field is not text in the charset it names (UTF-8 unless it says otherwise); "
+            + _FILE_NAME_NEEDED,
         ) from None
+
+
+def uploaded_file(form: FormMultiDict, what: str, *, field: str = "file") -> UploadFile:
+    """The form's file `field`; `invalid_request` saying how to send `what` when it is not one."""
+    upload = form.get(field)
+    if not isinstance(upload, UploadFile):
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST, f"send {what} as a `{field}` field; {_FILE_NAME_NEEDED}"
+        )
+    return upload
 
 
 def form_options(form: FormMultiDict, options: type[T], *, file_field: str = "file") -> T:

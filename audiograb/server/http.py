@@ -23,6 +23,7 @@ from audiograb.api import create_app, end_event_streams
 from audiograb.config import Settings
 from audiograb.pipeline import open_audiograb
 from audiograb.server.bot_beside import bot_beside
+from audiograb.server.head import HeadAsGet
 from audiograb.server.limits import HeaderLimits
 from audiograb.server.probes import engine_probes
 from audiograb.web import web_routes
@@ -111,7 +112,7 @@ def api_server(app: Litestar, settings: Settings, *, log_level: str = "info") ->
     could then choose its rate-limit identity).
     """
     limited = HeaderLimits(
-        app, max_count=settings.max_header_count, max_bytes=settings.max_header_bytes
+        HeadAsGet(app), max_count=settings.max_header_count, max_bytes=settings.max_header_bytes
     )
     proxies = [str(ipaddress.ip_network(p, strict=False)) for p in settings.trusted_proxies]
     config = uvicorn.Config(

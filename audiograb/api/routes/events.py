@@ -75,7 +75,11 @@ async def _replay(frames: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
     summary="Follow one job",
     opt={QUERY_TOKEN: True},
     media_type="text/event-stream",
-    responses={200: _STREAM, **error_responses(HTTPStatus.NOT_FOUND)},
+    responses={
+        200: _STREAM,
+        204: ResponseSpec(None, description="A finished job with nothing left after the id"),
+        **error_responses(HTTPStatus.NOT_FOUND),
+    },
 )
 async def job_events(
     job_id: FromPath[str],
