@@ -1,10 +1,15 @@
-"""`HEAD` on every `GET` route: the same status and headers, no body (RFC 9110 §9.3.2).
+"""`HEAD` on every `GET` route, and an `Allow` that names every method of a route.
 
 Litestar routes `HEAD` only to handlers declared for it (the file route has one, which answers
 without reading the file). This ASGI wrapper lets every other `HEAD` through first and, when the
 app answers 405, runs the request again as `GET`, sending the status and headers and dropping
-the body. Once the headers are sent the app is told the client has gone, so an event stream
-ends at once instead of streaming to no one.
+the body (RFC 9110 §9.3.2). Once the headers are sent the app is told the client has gone, so an
+event stream ends at once instead of streaming to no one.
+
+Litestar's automatic `OPTIONS` answer names only the methods of the first handler declared on a
+path (`GET, OPTIONS` where `PATCH` and `DELETE` exist too), while its 405 names them all: an
+`OPTIONS` request is answered here with the methods a 405 lists. Both name `HEAD` wherever
+`GET` is.
 """
 
 from typing import Any
@@ -16,18 +21,24 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["HeadAsGet"]
 
 _DISCONNECT: dict[str, Any] = {"type": "http.disconnect"}
+#: A method no route has: the app's 405 to it lists the methods the path does have.
+_PROBE = "AUDIOGRAB-PROBE"
 
 
 class HeadAsGet:
     """An ASGI wrapper answering `HEAD` like `GET` (without the body) where the app has no
-    `HEAD` of its own."""
+    `HEAD` of its own, and `OPTIONS` with every method of the path."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
+        if scope["type"] != ScopeType.HTTP or scope["method"] not in ("HEAD", "OPTIONS"):
+            await self.app(scope, receive, _allowing_head(send))
+            return
+        if scope["method"] == "OPTIONS":
+            allowed = await _methods_of(self.app, scope)
+            await self.app(scope, receive, _allowing_head(send, allowed))
             return
         refused = False
 
@@ -38,9 +49,49 @@ class HeadAsGet:
             if not refused:
                 await send(message)
 
-        await self.app(scope, receive, first_send)
+        await self.app(scope, receive, _allowing_head(first_send))
         if refused:
-            await _as_get(self.app, scope, receive, send)
+            await _as_get(self.app, scope, receive, _allowing_head(send))
+
+
+def _allowing_head(send: Send, allowed: bytes | None = None) -> Send:
+    """`send`, with the `Allow` of a response replaced by `allowed` (when given) and `HEAD`
+    added to it wherever it names `GET`."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = []
+            for name, value in message.get("headers", ()):
+                if name.lower() == b"allow":
+                    value = _with_head(allowed if allowed is not None else value)
+                headers.append((name, value))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
+def _with_head(allow: bytes) -> bytes:
+    methods = [m.strip() for m in allow.decode("latin-1").split(",") if m.strip()]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return ", ".join(methods).encode("latin-1")
+
+
+async def _methods_of(app: ASGIApp, scope: Scope) -> bytes | None:
+    """The methods the app's 405 lists for `scope`'s path (None: no such path)."""
+    allowed: bytes | None = None
+
+    async def nothing() -> Message:
+        return _DISCONNECT  # type: ignore[return-value]
+
+    async def keep_allow(message: Message) -> None:
+        nonlocal allowed
+        if message["type"] == "http.response.start" and message["status"] == 405:
+            allowed = dict(message.get("headers", ())).get(b"allow")
+
+    await app({**scope, "method": _PROBE}, nothing, keep_allow)  # type: ignore[arg-type]
+    return allowed
 
 
 async def _as_get(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
