@@ -2,7 +2,6 @@
 the server: a failed upload's `job.failed` event, webhook and job all say `notes.txt`."""
 
 import json
-from collections.abc import Iterator
 
 import anyio
 import msgspec
@@ -10,15 +9,9 @@ import pytest
 
 from audiograb.config import Settings
 from tests.e2e.api_support import read_frames, running_api
-from tests.webhookreceiver import WebhookReceiver, webhook_receiver
+from tests.webhookreceiver import WebhookReceiver
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-
-@pytest.fixture
-def hooks() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
 
 
 async def test_a_failed_upload_names_no_server_path(

@@ -3,7 +3,6 @@ of a live server (a real uvicorn on loopback) and runs all of its checks on the 
 statuses, content types, headers and bodies as documented, no server errors, methods as the
 schema says. A bounded number of examples per operation keeps it to about a minute."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -38,8 +37,6 @@ async def test_the_api_holds_to_its_schema(settings: Settings) -> None:
     async with running_api(served) as api:
         argv.append(f"{api.base_url}/api/schema/openapi.json")
         with anyio.fail_after(600):
-            result = await anyio.run_process(
-                argv, check=False
-            )
+            result = await anyio.run_process(argv, check=False)
     report = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
     assert result.returncode == 0, report[-20_000:]

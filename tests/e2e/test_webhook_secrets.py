@@ -2,22 +2,15 @@
 the path and query of one, which often carry a token, never reach a log line."""
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 from audiograb.config import Settings
 from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
-from tests.webhookreceiver import WebhookReceiver, webhook_receiver
+from tests.webhookreceiver import WebhookReceiver
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def hooks() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
 
 
 async def test_webhook_urls_with_credentials_are_refused_and_paths_never_logged(
