@@ -93,6 +93,11 @@ class ApiServer(uvicorn.Server):
         super().__init__(config)
         self._app = app
 
+    @property
+    def app(self) -> Litestar:
+        """The Litestar app it serves (`config.app` is that app inside our ASGI wrappers)."""
+        return self._app
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         """Leave signals alone: `run_until_signalled` handles them inside the event loop."""

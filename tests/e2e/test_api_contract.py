@@ -33,7 +33,7 @@ async def test_the_schema_and_the_answers_agree(settings: Settings) -> None:
         }
         heads = [
             (path, (await http.head(path)).status_code)
-            for path in ("/api/health", "/api/jobs", "/api/queue", "/api/platforms")
+            for path in ("/api/health", "/api/jobs", "/api/queue", "/api/platforms", "/api/events")
         ]
         socket_url = api.base_url.replace("http", "ws") + "/api/jobs/nope/annotations/ws"
         with pytest.raises(InvalidStatus) as unknown_job:
