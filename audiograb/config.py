@@ -181,6 +181,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_upload_bytes: PositiveCount = 512 * 1_048_576
     """Largest file `POST /api/transcriptions` accepts as an upload."""
 
+    max_header_count: PositiveCount = 100
+    """Most header fields one request may send; more get 431 `headers_too_large`."""
+
+    max_header_bytes: Annotated[int, Meta(ge=1024)] = 16_384
+    """Largest total size of one request's header names and values; more get 431. A request
+    head still incomplete at four times this size is cut off with 400."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) of reverse proxies whose `X-Forwarded-For` and
+    `X-Forwarded-Proto` are believed; comma-separated. Empty: nobody's, loopback included."""
+
     bot_token: str | None = None
     """Telegram bot token from @BotFather; never logged."""
 
@@ -235,6 +246,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             url = getattr(self, name)
             if url is not None and not _is_http_url(url):
                 raise SettingsError.invalid(name, f"{url!r} is not an http(s) URL with a host")
+        if self.webhook_url is not None and "@" in urlsplit(self.webhook_url).netloc:
+            raise SettingsError.invalid(
+                "webhook_url", "credentials (user@host) would be shown wherever the URL is"
+            )
         for entry in self.platform_limits:
             if _PLATFORM_LIMIT.fullmatch(entry) is None:
                 raise SettingsError.invalid(
@@ -245,13 +260,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 raise SettingsError.invalid(
                     "whisper_language_models", f"{entry!r} is not `language=model`, e.g. `zh=base`"
                 )
-        for network in self.allow_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise SettingsError.invalid(
-                    "allow_networks", f"{network!r} is not an IP address or network (CIDR)"
-                ) from None
+        for name in ("allow_networks", "trusted_proxies"):
+            for network in getattr(self, name):
+                try:
+                    ipaddress.ip_network(network, strict=False)
+                except ValueError:
+                    raise SettingsError.invalid(
+                        name, f"{network!r} is not an IP address or network (CIDR)"
+                    ) from None
 
     @property
     def named_api_keys(self) -> tuple[tuple[str, str], ...]:

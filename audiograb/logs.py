@@ -9,6 +9,7 @@ too.
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -30,8 +31,14 @@ REDACTED = "<redacted>"
 REQUEST_ID: ContextVar[str | None] = ContextVar("audiograb_request_id", default=None)
 
 
+#: A key in a URL's query (`?token=...`, as EventSource and WebSocket clients send it): hidden
+#: whether or not it is a valid key, since a near miss of one is a secret too.
+_QUERY_TOKEN = re.compile(r"([?&]token=)[^&#\s\"']*")
+
+
 class Redactor(logging.Filter):
-    """Replace each secret in a record's message and exception text before it is emitted."""
+    """Replace each secret, and every `?token=` value, in a record's message and exception text
+    before it is emitted."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -40,7 +47,7 @@ class Redactor(logging.Filter):
     def _clean(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return _QUERY_TOKEN.sub(rf"\g<1>{REDACTED}", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

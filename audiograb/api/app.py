@@ -19,6 +19,7 @@ from audiograb.api.access import KEY_SCHEMES, Doorkeeper, access_guard
 from audiograb.api.bodies import ApiRequest
 from audiograb.api.context import ApiContext
 from audiograb.api.errors import exception_handlers
+from audiograb.api.openapi import ClosedStructs
 from audiograb.api.ratelimit import RateLimiter
 from audiograb.api.readiness import Probe
 from audiograb.api.request_ids import request_id_middleware
@@ -139,7 +140,11 @@ def create_app(
             components=Components(security_schemes=dict(KEY_SCHEMES)),
             security=[{name: []} for name in KEY_SCHEMES] if settings.api_keys else None,
         ),
+        plugins=[ClosedStructs()],
         state=State({_STATE_KEY: context}),
+        # None: Litestar leaves the root logger alone (its default replaces the handlers that
+        # `configure_logging`, or an embedding application, installed).
+        logging_config=None,
         on_shutdown=[context.streams.close],
     )
 

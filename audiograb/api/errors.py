@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Request, Response, WebSocket
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi import ResponseSpec
@@ -35,6 +35,7 @@ __all__ = [
     "error_responses",
     "exception_handlers",
     "invalid_body",
+    "refuse_handshake",
     "status_of",
 ]
 
@@ -46,7 +47,7 @@ class ApiCode(StrEnum):
 
     UNAUTHORIZED = "unauthorized"
     RATE_LIMITED = "rate_limited"
-    REQUEST_TOO_LARGE = "request_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
     VALIDATION_FAILED = "validation_failed"
     ROUTE_NOT_FOUND = "route_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -88,7 +89,7 @@ STATUS_OF: Mapping[str, HTTPStatus] = {
     ErrorCode.INTERNAL: HTTPStatus.INTERNAL_SERVER_ERROR,
     ApiCode.UNAUTHORIZED: HTTPStatus.UNAUTHORIZED,
     ApiCode.RATE_LIMITED: HTTPStatus.TOO_MANY_REQUESTS,
-    ApiCode.REQUEST_TOO_LARGE: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    ApiCode.HEADERS_TOO_LARGE: HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
     ApiCode.VALIDATION_FAILED: HTTPStatus.UNPROCESSABLE_ENTITY,
     ApiCode.ROUTE_NOT_FOUND: HTTPStatus.NOT_FOUND,
     ApiCode.METHOD_NOT_ALLOWED: HTTPStatus.METHOD_NOT_ALLOWED,
@@ -108,7 +109,7 @@ _CODE_FOR_STATUS: Mapping[int, str] = {
     HTTPStatus.FORBIDDEN: ApiCode.UNAUTHORIZED,
     HTTPStatus.NOT_FOUND: ApiCode.ROUTE_NOT_FOUND,
     HTTPStatus.METHOD_NOT_ALLOWED: ApiCode.METHOD_NOT_ALLOWED,
-    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ApiCode.REQUEST_TOO_LARGE,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorCode.TOO_LARGE,
     HTTPStatus.UNPROCESSABLE_ENTITY: ApiCode.VALIDATION_FAILED,
     HTTPStatus.TOO_MANY_REQUESTS: ApiCode.RATE_LIMITED,
     HTTPStatus.SERVICE_UNAVAILABLE: ApiCode.NOT_READY,
@@ -189,6 +190,24 @@ def invalid_body(error: msgspec.ValidationError) -> ValidationException:
     )
 
 
+async def refuse_handshake(socket: WebSocket[Any, Any, Any], error: AudiograbError) -> None:
+    """Answer a WebSocket handshake with the HTTP error a `GET` would get (404 for an unknown
+    job, not the 403 of a bare refusal), through the ASGI denial-response extension."""
+    code = code_of(error)
+    body = msgspec.json.encode(ErrorBody(error=ErrorInfo(code=code, message=error.message)))
+    await socket.send(
+        {
+            "type": "websocket.http.response.start",
+            "status": status_of(code),
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await socket.send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+
+
 def _on_audiograb_error(_: Request[Any, Any, Any], exc: AudiograbError) -> Response[ErrorBody]:
     return _respond(ErrorInfo(code=code_of(exc), message=exc.message))
 
@@ -210,10 +229,20 @@ def _details(exc: ValidationException) -> tuple[ErrorDetail, ...]:
     )
 
 
-def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+def _without_body(request: Request[Any, Any, Any], details: tuple[ErrorDetail, ...]) -> bool:
+    """Whether Litestar's complaint is that a route's body (its `data`) did not come at all."""
+    headers = request.headers
+    empty = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
+    return empty and any(d.field == "data" and d.source == "body" for d in details)
+
+
+def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     headers = exc.headers or {}
     if isinstance(exc, ValidationException):
         details = _details(exc)
+        if _without_body(request, details):
+            message = "the body is empty: send a JSON object"
+            return _respond(ErrorInfo(code=ErrorCode.INVALID_REQUEST, message=message))
         reasons = "; ".join(f"{d.field}: {d.message}" for d in details)
         message = f"the request is invalid ({reasons})" if reasons else "the request is invalid"
         info = ErrorInfo(code=ApiCode.VALIDATION_FAILED, message=message, details=details)
@@ -224,7 +253,7 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
         )
         return _respond(info, headers=headers)
     if isinstance(exc, RequestEntityTooLarge):
-        info = ErrorInfo(code=ApiCode.REQUEST_TOO_LARGE, message="the request body is too large")
+        info = ErrorInfo(code=ErrorCode.TOO_LARGE, message="the request body is too large")
         return _respond(info, headers=headers)
     code = _CODE_FOR_STATUS.get(exc.status_code)
     if code is None:

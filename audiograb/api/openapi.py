@@ -10,9 +10,10 @@ inlined), so the documentation cannot drift from what is accepted.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -22,7 +23,11 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-__all__ = ["documented", "json_body", "schema_of", "upload_body"]
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.typing import FieldDefinition
+
+__all__ = ["ClosedStructs", "documented", "json_body", "schema_of", "upload_body"]
 
 #: msgspec's JSON Schema keywords and the `Schema` fields they fill (subschemas are converted).
 _PLAIN = {
@@ -115,3 +120,18 @@ def documented(
                         content[kind] = OpenAPIMediaType(schema=shown)
 
     return DocumentedOperation
+
+
+class ClosedStructs(StructSchemaPlugin):
+    """Litestar's msgspec schemas, closed where the struct is: a body type that forbids unknown
+    fields (`forbid_unknown_fields`, refused with 422) says `additionalProperties: false`, so a
+    client that follows the schema never sends what is refused."""
+
+    def to_openapi_schema(
+        self, field_definition: "FieldDefinition", schema_creator: "SchemaCreator"
+    ) -> Schema:
+        schema: Schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields:
+            schema.additional_properties = False
+        return schema

@@ -39,17 +39,10 @@ def live_url(base: str) -> str:
 
 def read_pcm16(path: Path) -> bytes:
     """The audio of `path` as mono 16-bit little-endian PCM at 16 kHz."""
-    import av  # here, not at the top: it would slow every other command
+    # Imported here, not at the top: PyAV would slow every other command.
+    from audiograb.engines.ffmpeg.inputs import decode_pcm16
 
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    chunks: list[bytes] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            chunks.extend(
-                bytes(out.planes[0])[: out.samples * 2] for out in resampler.resample(frame)
-            )
-        chunks.extend(bytes(out.planes[0])[: out.samples * 2] for out in resampler.resample(None))
-    return b"".join(chunks)
+    return decode_pcm16(path, sample_rate=SAMPLE_RATE)
 
 
 async def stream_pcm(

@@ -109,20 +109,25 @@ def _special(ip: IPAddress) -> bool:
 def check_url(url: str, policy: AddressPolicy) -> None:
     """Check a submitted URL before any work starts: a cheap, early, readable refusal.
 
-    Raises `invalid_url` unless it is http(s) with a host, `network` if the host does not
+    Raises `invalid_url` unless it is http(s) with a host and no credentials (a webhook URL's
+    password would be shown wherever the URL is), `network` if the host does not
     resolve, and `forbidden_address` if any address it resolves to is refused. This does not
     replace the connection-time check of `guarded`, which also covers redirects and fragments.
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
-        raise AudiograbError(ErrorCode.INVALID_URL, f"not an http(s) URL: {url!r}")
+        raise AudiograbError(ErrorCode.INVALID_URL, "not an http(s) URL with a host")
+    if "@" in parts.netloc:
+        raise AudiograbError(
+            ErrorCode.INVALID_URL, "URLs with credentials (user@host) are not accepted"
+        )
     if not policy.restrictive:
         return
     try:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         addresses = socket.getaddrinfo(parts.hostname, port, 0, socket.SOCK_STREAM)
     except ValueError as error:  # a malformed port
-        raise AudiograbError(ErrorCode.INVALID_URL, f"not a valid URL: {url!r}") from error
+        raise AudiograbError(ErrorCode.INVALID_URL, "not a valid URL (its port)") from error
     except OSError as error:
         raise AudiograbError(
             ErrorCode.NETWORK, f"cannot resolve {parts.hostname!r}: {error}"

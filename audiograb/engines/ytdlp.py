@@ -11,7 +11,8 @@ netguard checks the address every socket really connects to. Downloads that yt-d
 to an external program (FFmpeg for live HLS, rtmpdump...) are refused under a restrictive
 policy, because their connections are out of the guard's sight, unless the job allows them
 (`DownloadOptions.external_downloads`, for X Spaces, which yt-dlp always records with FFmpeg):
-then the stream's URL is checked up front, and FFmpeg's own connections go unwatched. Such a
+then the stream's URL and, for HLS, every host its playlists name (`hls_hosts`) are checked up
+front; FFmpeg's own connections go unwatched. Such a
 download reports its progress as elapsed time and bytes written (a watcher thread measures the
 growing file), and is cancelled by signalling the FFmpeg child.
 """
@@ -25,6 +26,7 @@ import re
 import signal
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,13 @@ from yt_dlp.downloader.hls import HlsFD
 from yt_dlp.downloader.http import HttpFD
 from yt_dlp.downloader.ism import IsmFD
 from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import NoSupportingHandlers, TransportError
 from yt_dlp.utils import DownloadCancelled, GeoRestrictedError, UnsupportedError
 from yt_dlp.utils._utils import _UnsafeExtensionError
 
 from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, MediaInfo, MediaKind
+from audiograb.engines.hls_hosts import stream_urls
 from audiograb.engines.netguard import AddressPolicy, check_url, guarded
 
 __all__ = [
@@ -65,6 +69,8 @@ ProgressCallback = Callable[[DownloadProgress], None]
 _FORMATS = {MediaKind.AUDIO: "bestaudio/best", MediaKind.VIDEO: "bestvideo*+bestaudio/best"}
 # Downloaders that fetch through `YoutubeDL.urlopen`, inside this process, where the guard sees.
 _IN_PROCESS_DOWNLOADERS = (HttpFD, HlsFD, DashSegmentsFD, F4mFD, IsmFD)
+#: The most of one playlist read while checking the hosts of a stream handed to FFmpeg.
+_MAX_PLAYLIST_BYTES = 4 * 1024 * 1024
 
 
 class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,7 +92,8 @@ class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
     extra_params: Mapping[str, object] = {}
     external_downloads: bool = False
     """Let yt-dlp hand the download to FFmpeg even under a restrictive policy (X Spaces): the
-    stream URL is checked first, FFmpeg's own connections are not watched."""
+    stream URL and every host its HLS playlists name are checked first; FFmpeg's own
+    connections are not watched."""
 
 
 class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -310,13 +317,34 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
                     f"this media needs an external downloader ({_name(downloader)}), "
                     "which the network guard cannot watch",
                 )
-            for url in _stream_urls(info):
-                check_url(url, self._policy)
+            self._check_stream_hosts(info)
         if options is None:
             return super().dl(name, info, subtitle=subtitle, test=test)
         watch = _ExternalWatch(options.work_dir, self._on_progress, options.progress_interval)
         with watch.running(self._cancel):
             return super().dl(name, info, subtitle=subtitle, test=test)
+
+    def _check_stream_hosts(self, info: Mapping[str, Any]) -> None:
+        """Put every host the external downloader will reach under the policy: the stream's
+        own and, for HLS, each one its playlists name (read here, through the guard)."""
+        checked: set[tuple[str, str]] = set()
+        for fmt in info.get("requested_formats") or [info]:
+            url = fmt.get("url")
+            if not isinstance(url, str):
+                continue
+            headers = fmt.get("http_headers") or {}
+
+            def fetch(playlist: str, headers: Mapping[str, str] = headers) -> str:
+                with self.urlopen(Request(playlist, headers=dict(headers))) as response:
+                    body: bytes = response.read(_MAX_PLAYLIST_BYTES)
+                return body.decode("utf-8", errors="replace")
+
+            hls = str(fmt.get("protocol", "")).startswith("m3u8")
+            for found in stream_urls(url, fetch) if hls else [url]:
+                parts = urllib.parse.urlsplit(found)
+                if (parts.scheme, parts.netloc) not in checked:
+                    check_url(found, self._policy)
+                    checked.add((parts.scheme, parts.netloc))
 
 
 def _neutral_extensions(info: dict[str, Any]) -> None:
@@ -335,12 +363,6 @@ def _neutral_extensions(info: dict[str, Any]) -> None:
 
 def _name(downloader: type | None) -> str:
     return "none" if downloader is None else downloader.__name__
-
-
-def _stream_urls(info: Mapping[str, Any]) -> list[str]:
-    """The URLs an external downloader will open: the format's, or each merged format's."""
-    formats = info.get("requested_formats") or [info]
-    return [f["url"] for f in formats if isinstance(f.get("url"), str)]
 
 
 class _ExternalWatch:

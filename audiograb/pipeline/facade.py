@@ -43,6 +43,7 @@ from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.models import InstalledModels, installed_models, language_policy
 from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.public import UPLOAD_SCHEME
 from audiograb.pipeline.queue import QueueSnapshot, arrival_of, with_priority
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import Poke, SchedulerMessage, Submit
@@ -196,7 +197,7 @@ class Audiograb:
                 self._workspace.discard(job_id)
         job = Job(
             id=job_id,
-            request=msgspec.structs.replace(request, url=f"upload:{Path(filename).name}"),
+            request=msgspec.structs.replace(request, url=f"{UPLOAD_SCHEME}{Path(filename).name}"),
             platform=UPLOAD,
             media=MediaInfo(title=Path(filename).stem or None),  # names the transcript file
             download_path=str(target),

@@ -55,6 +55,7 @@ from audiograb.pipeline.messages import (
     StartTranscription,
 )
 from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.public import public_error
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
@@ -349,13 +350,20 @@ class JobRunner:
         if run.progress_open:
             self._stages.journal.try_tell(Record(event=event, lease=run.lease))
 
+    def _server_folders(self) -> list[Path]:
+        """Folders whose paths clients must not see in an error message."""
+        settings = self._settings
+        folders = [settings.data_dir, settings.work_root, settings.output_root]
+        return [*folders, *(folder.resolve() for folder in folders)]
+
     async def _end(self, run: _Run, state: JobState, error: AudiograbError | None = None) -> None:
         """Record a failed or cancelled end and remove the job's work folder."""
         job = run.job
         event: JobEvent
         if error is not None:
-            run.job = msgspec.structs.replace(job, state=state, error=error.to_job_error())
-            event = JobFailed(job_id=job.id, error=error.to_job_error())
+            public = public_error(error, job, self._server_folders()).to_job_error()
+            run.job = msgspec.structs.replace(job, state=state, error=public)
+            event = JobFailed(job_id=job.id, error=public)
             _log.warning(
                 "job %s failed [%s]: %s",
                 job.id,

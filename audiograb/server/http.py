@@ -23,6 +23,8 @@ from audiograb.api import create_app, end_event_streams
 from audiograb.config import Settings
 from audiograb.pipeline import open_audiograb
 from audiograb.server.bot_beside import bot_beside
+from audiograb.server.head import HeadAsGet
+from audiograb.server.limits import HeaderLimits
 from audiograb.server.probes import engine_probes
 from audiograb.web import web_routes
 
@@ -41,6 +43,8 @@ _log = logging.getLogger("uvicorn.error")
 #: Seconds uvicorn waits for open requests to finish on shutdown before cancelling them.
 SHUTDOWN_GRACE = 10.0
 _BACKLOG = 2048
+#: A request head still incomplete at this many times `max_header_bytes` is cut off (400).
+_INCOMPLETE_HEAD_FACTOR = 4
 
 
 def is_loopback(host: str) -> bool:
@@ -89,6 +93,11 @@ class ApiServer(uvicorn.Server):
         super().__init__(config)
         self._app = app
 
+    @property
+    def app(self) -> Litestar:
+        """The Litestar app it serves (`config.app` is that app inside our ASGI wrappers)."""
+        return self._app
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         """Leave signals alone: `run_until_signalled` handles them inside the event loop."""
@@ -100,12 +109,29 @@ class ApiServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def api_server(app: Litestar, *, log_level: str = "info") -> ApiServer:
-    """A server for `app`; run it with `server.serve([sock])`, stop it with `should_exit`."""
+def api_server(app: Litestar, settings: Settings, *, log_level: str = "info") -> ApiServer:
+    """A server for `app`; run it with `server.serve([sock])`, stop it with `should_exit`.
+
+    `settings` give its limits on request heads and the proxies whose `X-Forwarded-For` it
+    believes (none by default: uvicorn's own default trusts any process on loopback, which
+    could then choose its rate-limit identity).
+    """
+    limited = HeaderLimits(
+        HeadAsGet(app), max_count=settings.max_header_count, max_bytes=settings.max_header_bytes
+    )
+    proxies = [str(ipaddress.ip_network(p, strict=False)) for p in settings.trusted_proxies]
     config = uvicorn.Config(
-        app,
+        limited,
         lifespan="on",
         log_level=log_level,
+        # h11, not httptools: only h11 bounds a request head that never ends.
+        http="h11",
+        h11_max_incomplete_event_size=_INCOMPLETE_HEAD_FACTOR * settings.max_header_bytes,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
+        # None: uvicorn installs no handlers of its own, so its lines (access log included)
+        # reach the root logger's, which `configure_logging` set: redacted, JSON when asked.
+        log_config=None,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
     )
     return ApiServer(config, app)
@@ -134,7 +160,7 @@ async def serve(settings: Settings, *, with_bot: bool = False) -> None:
             app = create_app(
                 ag, settings=settings, probes=engine_probes(settings), extra_routes=web_routes
             )
-            server = api_server(app)
+            server = api_server(app, settings)
             host, port = sock.getsockname()[:2]
             _log.info("AudioGrab API on http://%s:%d/api (docs: /api/schema)", host, port)
             async with bot_beside(app, ag, settings) if with_bot else nullcontext():

@@ -45,7 +45,7 @@ async def running_api(settings: Settings, *, keepalive: float = 15.0) -> AsyncIt
         app = create_app(ag, settings=settings, keepalive=keepalive)
         sock = bind_socket("127.0.0.1", 0)
         port = sock.getsockname()[1]
-        server = api_server(app, log_level="warning")
+        server = api_server(app, settings, log_level="warning")
         headers = {"X-API-Key": settings.api_keys[0]} if settings.api_keys else {}
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(server.serve, [sock])

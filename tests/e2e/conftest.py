@@ -1,4 +1,5 @@
-"""Fixtures for end-to-end tests: generated media behind a loopback server, fresh settings."""
+"""Fixtures for end-to-end tests: generated media behind a loopback server, a webhook
+receiver, fresh settings."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 from audiograb.config import Settings, load_settings
 from tests.media import make_hls, make_master_playlist, make_tone, make_video
 from tests.mediaserver import MediaServer, media_server
+from tests.webhookreceiver import WebhookReceiver, webhook_receiver
 
 
 @pytest.fixture
@@ -35,6 +37,13 @@ def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(media_root: Path) -> Iterator[MediaServer]:
     with media_server(media_root) as running:
         yield running
+
+
+@pytest.fixture
+def hooks() -> Iterator[WebhookReceiver]:
+    """A loopback webhook receiver, recording what it is sent."""
+    with webhook_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

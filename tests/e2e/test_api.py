@@ -361,7 +361,7 @@ async def test_bad_input_gets_a_clear_4xx(settings: Settings) -> None:
             (b'["http://example.com/a.mp3"]', 422, "validation_failed"),
             (b'{"format": "mp3"}', 422, "validation_failed"),
             (b'{"url": "file:///etc/passwd"}', 422, "invalid_url"),
-            (b'{"url": "' + b"a" * 4000 + b'"}', 413, "request_too_large"),
+            (b'{"url": "' + b"a" * 4000 + b'"}', 413, "too_large"),
         ]
         for body, status, code in cases:
             response = await http.post(

@@ -49,7 +49,7 @@ async def serving(settings: Settings) -> AsyncIterator[str]:
     async with open_audiograb(settings) as ag:
         app = create_app(ag, settings=settings, extra_routes=web_routes)
         sock = bind_socket("127.0.0.1", 0)
-        server = api_server(app, log_level="warning")
+        server = api_server(app, settings, log_level="warning")
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(server.serve, [sock])
             try:

@@ -26,7 +26,7 @@ async def test_updates_arrive_by_webhook_on_the_api(settings: Settings) -> None:
         )
         async with running_api(with_bot) as api:
             public = msgspec.structs.replace(with_bot, public_url=api.base_url)
-            async with bot_beside(api.server.config.app, api.ag, public):
+            async with bot_beside(api.server.app, api.ag, public):
                 (hook,) = await telegram.wait_for("setWebhook")
                 assert hook.params["url"] == api.base_url + WEBHOOK_PATH
                 update = {"update_id": 1, "message": telegram.user_message(USER, text="/start")}

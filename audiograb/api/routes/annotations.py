@@ -22,7 +22,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.access import QUERY_TOKEN, identity_of
 from audiograb.api.context import Api
-from audiograb.api.errors import code_of, error_responses
+from audiograb.api.errors import code_of, error_responses, refuse_handshake
 from audiograb.domain import AudiograbError
 from audiograb.pipeline.annotations import AnnotationChange, Annotations
 from audiograb.store import Annotation
@@ -219,7 +219,11 @@ async def annotation_socket(
     socket: WebSocket[Any, Any, Any], job_id: FromPath[str], api: Api
 ) -> None:
     """Live changes to the job's annotations, and changes from this client (see the module)."""
-    await api.job(job_id)
+    try:
+        await api.job(job_id)
+    except AudiograbError as unknown:
+        await refuse_handshake(socket, unknown)
+        return
     await socket.accept()
     author = identity_of(socket)
     lock = anyio.Lock()

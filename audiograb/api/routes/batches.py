@@ -5,12 +5,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from audiograb.api.context import Api
 from audiograb.api.errors import URL_CHECKS, error_responses
-from audiograb.api.forms import form_options, read_form
+from audiograb.api.forms import form_options, read_form, uploaded_file
 from audiograb.api.openapi import documented, upload_body
 from audiograb.api.paging import Offset
 from audiograb.api.schemas import Priority, WebhookUrl
@@ -68,7 +67,13 @@ class BatchOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 class BatchBody(BatchOptions, frozen=True, kw_only=True):
     """`POST /api/batches`: a JSON list of URLs and what to make of each."""
 
-    urls: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+    urls: Annotated[
+        list[str],
+        msgspec.Meta(
+            min_length=1,
+            description=f"At most {MAX_BATCH} URLs; more are 413 `too_large`, as in an upload",
+        ),
+    ]
 
 
 class BatchView(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,9 +149,7 @@ async def upload_batch(request: Request[Any, Any, Any], api: Api) -> Response[Ba
     start with `#` ignored; the other fields as in `POST /api/batches`. Invalid lines come back
     in `rejected` with their line number."""
     form = await read_form(request)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise AudiograbError(ErrorCode.INVALID_REQUEST, "send the URL list as a `file` field")
+    upload = uploaded_file(form, "the URL list")
     try:
         raw = await upload.read(MAX_LIST_BYTES + 1)
     finally:

@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, Iterable
 from http import HTTPStatus
 from typing import Annotated
 
+import msgspec
 from litestar import get
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, QueryParameter
@@ -29,8 +30,20 @@ __all__ = ["all_events", "job_events"]
 
 _MAX_ID = 2**63 - 1
 _EVENT_ID = re.compile(r"[0-9]{1,19}")
+
+
+class SseEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One server-sent event as a client reads it: `data` is the event as JSON (docs/events.md),
+    `id` the resume point, `event` its type; a stream's first frame sets only `retry`."""
+
+    id: str | None = None
+    event: str | None = None
+    data: str | None = None
+    retry: int | None = None
+
+
 _STREAM = ResponseSpec(
-    str,
+    SseEvent,
     description="A text/event-stream of job events (see docs/api.md); 204 when nothing is left",
     media_type="text/event-stream",
     generate_examples=False,
@@ -75,7 +88,11 @@ async def _replay(frames: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
     summary="Follow one job",
     opt={QUERY_TOKEN: True},
     media_type="text/event-stream",
-    responses={200: _STREAM, **error_responses(HTTPStatus.NOT_FOUND)},
+    responses={
+        200: _STREAM,
+        204: ResponseSpec(None, description="A finished job with nothing left after the id"),
+        **error_responses(HTTPStatus.NOT_FOUND),
+    },
 )
 async def job_events(
     job_id: FromPath[str],

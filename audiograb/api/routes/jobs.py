@@ -11,9 +11,10 @@ from litestar.response import Stream
 from audiograb.api.context import Api
 from audiograb.api.errors import URL_CHECKS, error_responses
 from audiograb.api.files import file_head, file_response
+from audiograb.api.openapi import documented, schema_of
 from audiograb.api.paging import Offset
 from audiograb.api.schemas import DownloadBody, JobPage, JobView, job_view
-from audiograb.domain import JobState
+from audiograb.domain import JobState, Transcript
 
 __all__ = [
     "cancel_job",
@@ -114,6 +115,10 @@ async def retry_job(job_id: FromPath[str], api: Api) -> JobView:
     _FILE_PATHS,
     tags=["jobs"],
     summary="Download a job's file",
+    # A transcript-only job's file is its transcript, as JSON.
+    operation_class=documented(
+        also_answers={status: {"application/json": schema_of(Transcript)} for status in (200, 206)}
+    ),
     responses={
         200: ResponseSpec(
             bytes, description="The whole file", media_type=_FILE_TYPE, generate_examples=False

@@ -7,9 +7,12 @@ The protocol (docs/live-protocol.md): the client sends `start`, then binary fram
 that cannot be found) get an `error` and the socket closes. A client that disconnects ends its
 session at once, freeing its slot.
 
-The API key comes with the upgrade request (header or `?token=`) or in `start.token`, since
-browsers cannot set headers on a WebSocket: the route is public to the access guard and checks
-the key itself, once `start` has arrived.
+The API key comes with the upgrade request (header, `?token=` or the `audiograb_key` cookie of
+a same-origin page) or in `start.token`, since browsers cannot set headers on a WebSocket: the
+route is public to the access guard and checks the key itself. A key that comes with the
+upgrade is checked at once (a wrong one is refused before `start`); a socket without one waits
+for `start` in one of `MAX_PENDING_PER_CLIENT` places of its client address. Either way the
+socket counts against the rate limit, so refusals and waiting sockets are paced too.
 """
 
 import contextlib
@@ -40,6 +43,7 @@ from audiograb.pipeline.live import (
 )
 
 __all__ = [
+    "MAX_PENDING_PER_CLIENT",
     "ClientMessage",
     "Error",
     "Ready",
@@ -60,6 +64,8 @@ WS_1013_TRY_AGAIN_LATER = 1013
 #: Close code for a server-side failure.
 WS_1011_INTERNAL_ERROR = 1011
 SAMPLE_RATE = 16_000
+#: Sockets one client address may hold open while they wait for `start` to bring their key.
+MAX_PENDING_PER_CLIENT = 4
 
 
 class Start(msgspec.Struct, frozen=True, kw_only=True, tag="start", tag_field="type"):
@@ -156,12 +162,7 @@ def _first_error() -> Iterator[None]:
 
 
 async def _serve(channel: _Channel, api: Api) -> None:
-    try:
-        with anyio.fail_after(START_TIMEOUT):
-            start = await _wait_for_start(channel)
-    except TimeoutError:
-        raise LiveError(LiveCode.TIMEOUT, "no start message in time", fatal=True) from None
-    _authorise(channel.socket, start, api.doorkeeper)
+    start = await _admitted_start(channel, api.doorkeeper)
     async with api.ag.live_session(
         language=start.language, model=start.model, prompt=start.prompt
     ) as session:
@@ -174,6 +175,44 @@ async def _serve(channel: _Channel, api: Api) -> None:
     await channel.socket.close(code=WS_1000_NORMAL_CLOSURE)
 
 
+async def _admitted_start(channel: _Channel, doorkeeper: Doorkeeper) -> Start:
+    """The client's `start`, once its key (from the upgrade request, else from `start`) has
+    passed the same key check and rate limit as every other route, so keys cannot be guessed
+    here any faster."""
+    socket = channel.socket
+    presented = presented_key(socket, query=True, cookie=True)
+    if presented is not None:
+        with _refusals():
+            doorkeeper.admit(socket, presented)
+        return await _start_in_time(channel)
+    with _refusals():
+        place = doorkeeper.wait_for_key(socket, most=MAX_PENDING_PER_CLIENT)
+    with place:
+        start = await _start_in_time(channel)
+    with _refusals():
+        doorkeeper.admit(socket, start.token)
+    return start
+
+
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """The access check's refusals as the live protocol's fatal errors."""
+    try:
+        yield
+    except ApiError as refused:
+        limited = refused.code == ApiCode.RATE_LIMITED
+        code = LiveCode.RATE_LIMITED if limited else LiveCode.UNAUTHORIZED
+        raise LiveError(code, refused.message, fatal=True) from None
+
+
+async def _start_in_time(channel: _Channel) -> Start:
+    try:
+        with anyio.fail_after(START_TIMEOUT):
+            return await _wait_for_start(channel)
+    except TimeoutError:
+        raise LiveError(LiveCode.TIMEOUT, "no start message in time", fatal=True) from None
+
+
 async def _wait_for_start(channel: _Channel) -> Start:
     """Read until a `start` arrives; anything else before it gets `invalid_message`."""
     while True:
@@ -182,17 +221,6 @@ async def _wait_for_start(channel: _Channel) -> Start:
             return message
         reason = message.message if isinstance(message, _Malformed) else "send start first"
         await _complain(channel, LiveCode.INVALID_MESSAGE, reason)
-
-
-def _authorise(socket: WebSocket[Any, Any, Any], start: Start, doorkeeper: Doorkeeper) -> None:
-    """The key from the upgrade request or `start.token`, through the same key check and rate
-    limit as every other route (so keys cannot be guessed here any faster)."""
-    try:
-        doorkeeper.admit(socket, presented_key(socket, query=True) or start.token)
-    except ApiError as refused:
-        limited = refused.code == ApiCode.RATE_LIMITED
-        code = LiveCode.RATE_LIMITED if limited else LiveCode.UNAUTHORIZED
-        raise LiveError(code, refused.message, fatal=True) from None
 
 
 async def _receive_audio(channel: _Channel, session: LiveSession) -> None:

@@ -13,7 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from audiograb.api.bodies import capped
 from audiograb.api.context import Api
 from audiograb.api.errors import URL_CHECKS, error_responses, invalid_body
-from audiograb.api.forms import form_options, read_form
+from audiograb.api.forms import form_options, read_form, uploaded_file
 from audiograb.api.openapi import documented, json_body, schema_of, upload_body
 from audiograb.api.schemas import JobView, TranscriptionBody, TranscriptionOptions, job_view
 from audiograb.domain import (
@@ -132,9 +132,7 @@ async def _json_body(request: Request[Any, Any, Any]) -> TranscriptionBody:
 
 async def _from_upload(request: Request[Any, Any, Any], api: Api) -> Job:
     form = await read_form(request)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise AudiograbError(ErrorCode.INVALID_REQUEST, "send the audio as a `file` field")
+    upload = uploaded_file(form, "the audio")
     options = form_options(form, TranscriptionOptions)
     try:
         return await api.ag.submit_upload(

@@ -8,6 +8,8 @@ import msgspec
 
 from audiograb.domain import AudiograbError, ErrorCode
 
+from .inputs import open_failure, open_media
+
 __all__ = ["MediaProbe", "probe"]
 
 
@@ -43,13 +45,13 @@ class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
 def probe(path: Path) -> MediaProbe:
     """Read `path`'s container and streams; anything unreadable is `conversion_failed`."""
     try:
-        with av.open(str(path)) as container:
+        with open_media(path) as container:
             return _describe(container)
     except AudiograbError:
         raise
     except Exception as error:
         raise AudiograbError(
-            ErrorCode.CONVERSION_FAILED, f"cannot read {path.name} as media: {_reason(error)}"
+            ErrorCode.CONVERSION_FAILED, f"cannot read {path.name} as media: {open_failure(error)}"
         ) from error
 
 
@@ -106,8 +108,3 @@ def _codec(stream: Any) -> str | None:
         return None
     name: str = stream.codec_context.codec.canonical_name
     return name
-
-
-def _reason(error: Exception) -> str:
-    """PyAV's messages end with the path; keep only FFmpeg's words."""
-    return str(getattr(error, "strerror", None) or error)

@@ -17,6 +17,7 @@ from typing import IO
 
 from audiograb.domain import AudiograbError, ConversionProgress, ErrorCode
 
+from .inputs import input_args
 from .plan import ConversionPlan
 
 __all__ = ["convert", "parse_progress"]
@@ -52,11 +53,11 @@ def convert(
     partial = dest.with_name(f".{dest.name}.part")
     if plan.cover and cover is None:
         raise ValueError("the plan embeds a cover: pass its file as `cover`")
-    second = ["-i", str(cover)] if plan.cover and cover is not None else []
+    second = input_args(cover) if plan.cover and cover is not None else []
     argv = [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
         "-progress", "pipe:1", "-nostats",
-        "-i", str(source), *second, *plan.args, str(partial),
+        *input_args(source), *second, *plan.args, str(partial),
     ]  # fmt: skip
     cancel = cancel or threading.Event()
     done = False

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import av
 
+from .inputs import input_args, open_media
+
 __all__ = ["THUMBNAIL_SIDE", "thumbnail"]
 
 #: Telegram's limit for the thumbnails of audio and video messages (pixels a side).
@@ -18,7 +20,7 @@ def thumbnail(path: Path, *, ffmpeg: str, side: int = THUMBNAIL_SIDE) -> bytes |
         return None
     scale = f"scale='min({side},iw)':'min({side},ih)':force_original_aspect_ratio=decrease"
     argv = [
-        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", *input_args(path),
         "-map", "0:v:0", "-frames:v", "1", "-vf", scale, "-q:v", "4", "-f", "mjpeg", "pipe:1",
     ]  # fmt: skip
     try:
@@ -31,7 +33,7 @@ def thumbnail(path: Path, *, ffmpeg: str, side: int = THUMBNAIL_SIDE) -> bytes |
 def _has_picture(path: Path) -> bool:
     """Whether the file has a video stream: a video, or an audio file's attached cover."""
     try:
-        with av.open(str(path)) as container:
+        with open_media(path) as container:
             return bool(container.streams.video)
     except av.error.FFmpegError:
         return False

@@ -1,8 +1,9 @@
 """Synchronous file transcription with faster-whisper.
 
 Runs on a worker thread: plain callbacks in, a `Transcript` out, no event loop. Audio is decoded
-with PyAV (through faster-whisper) to 16 kHz mono; a transcription resumed from a checkpoint
-skips the audio before `start_at` and offsets every time so that they stay absolute.
+with PyAV, under the local-input allow-lists of `engines.ffmpeg.inputs`, to 16 kHz mono; a
+transcription resumed from a checkpoint skips the audio before `start_at` and offsets every time
+so that they stay absolute.
 
 Whisper sometimes jumps over a whole sentence, most often one that starts a 30 s window (one of
 twelve sentences of a test recording vanished). With the VAD filter on (the default), every gap
@@ -25,13 +26,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import faster_whisper
 import msgspec
+import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from audiograb.domain.errors import AudiograbError, ErrorCode
 from audiograb.domain.transcript import Segment, TranscribeOptions, Transcript, Word
+from audiograb.engines.ffmpeg.inputs import decode_pcm16, open_failure, open_media
 from audiograb.engines.whisper.vad import SAMPLE_RATE
 
 __all__ = ["SAMPLE_RATE", "SegmentCallback", "decode", "transcribe_file"]
@@ -223,16 +225,17 @@ def decode(path: Path) -> Any:
         raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {path}")
     try:
         # A video without sound would fail deep in PyAV with "tuple index out of range".
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with open_media(path) as container:
             soundless = not container.streams.audio
-        audio = None if soundless else faster_whisper.decode_audio(str(path), SAMPLE_RATE)
+        pcm = None if soundless else decode_pcm16(path, sample_rate=SAMPLE_RATE)
     except Exception as exc:
         raise AudiograbError(
-            ErrorCode.TRANSCRIPTION_FAILED, f"could not decode audio from {path.name}: {exc}"
+            ErrorCode.TRANSCRIPTION_FAILED,
+            f"could not decode audio from {path.name}: {open_failure(exc)}",
         ) from exc
-    if audio is None:
+    if pcm is None:
         raise AudiograbError(ErrorCode.TRANSCRIPTION_FAILED, f"{path.name} has no audio track")
-    return audio
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
 
 
 def _guarded(raw_segments: Iterable[Any], path: Path) -> Iterator[Any]:

@@ -356,7 +356,7 @@ async def test_openapi_documents_the_bodies_and_types_handlers_deal_with_themsel
     assert transcript_json["type"] == "object"
     assert transcript_json["properties"]["segments"]["type"] == "array"
     ranged = paths["/api/jobs/{job_id}/file"]["get"]["responses"]["206"]["content"]
-    assert set(ranged) == {"audio/*"}
+    assert set(ranged) == {"audio/*", "application/json"}  # a transcript job's file is JSON
 
 
 async def test_openapi_lists_body_limits_and_url_checks_wherever_they_apply(
