@@ -8,6 +8,7 @@ from audiograb.cli import (
     batch,
     convert,
     download,
+    info,
     jobs,
     live,
     platforms,
@@ -46,6 +47,6 @@ async def cli(data_dir: Path | None) -> None:
     """
 
 
-for _module in (download, convert, transcribe, live, jobs, platforms, batch, schedule, queue):
+for _module in (download, info, convert, transcribe, live, jobs, platforms, batch, schedule, queue):
     cli.add_command(_module.command)
 cli.add_command(schedule.schedules)

@@ -33,6 +33,7 @@ from audiograb.domain.job import (
     MediaInfo,
     new_job_id,
 )
+from audiograb.domain.links import LinkInfo, LinkKind, PlaylistHandling
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
 from audiograb.domain.transcript import (
     Segment,
@@ -66,9 +67,12 @@ __all__ = [
     "JobState",
     "JobStateChanged",
     "JobSubmitted",
+    "LinkInfo",
+    "LinkKind",
     "MediaInfo",
     "MediaKind",
     "MediaResolved",
+    "PlaylistHandling",
     "Quality",
     "Segment",
     "TranscribeOptions",

@@ -21,6 +21,7 @@ from audiograb.domain import (
     JobState,
     JobStateChanged,
     JobSubmitted,
+    LinkInfo,
     MediaInfo,
     MediaKind,
     Quality,
@@ -29,6 +30,7 @@ from audiograb.domain import (
     new_job_id,
 )
 from audiograb.engines import ffmpeg, netguard, ytdlp
+from audiograb.pipeline import lookup
 from audiograb.pipeline.annotations import Annotations
 from audiograb.pipeline.asking import ask_cancellably
 from audiograb.pipeline.batches import Batches
@@ -254,6 +256,17 @@ class Audiograb:
         matched = self.match(url)
         options = download_options(self.settings, matched, self.settings.work_root)
         return await anyio.to_thread.run_sync(ytdlp.extract_info, matched.url, options)
+
+    async def look_up(self, url: str, *, playlist: bool = False, fetch: bool = False) -> LinkInfo:
+        """What `url` maps to (platform, kind, canonical URL, playlist handling), side-effect free.
+
+        Offline by default; with `fetch` the media's title and duration too, through the
+        guarded resolve and yt-dlp dry run a download starts with. Raises like `submit` for a
+        URL it cannot take; see `audiograb.pipeline.lookup`.
+        """
+        return await lookup.look_up(
+            self._registry, self.settings, url, playlist=playlist, fetch=fetch
+        )
 
     async def get(self, job_id: str) -> Job:
         """The job as stored; `job_not_found` when there is none."""

@@ -13,7 +13,7 @@ own `episodeUrl` (the same file) is used. Anything less than the very episode li
 import re
 from typing import Any
 
-from audiograb.domain import AudiograbError, ErrorCode, MediaInfo
+from audiograb.domain import AudiograbError, ErrorCode, LinkKind, MediaInfo
 from audiograb.platforms import itunes
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url, parse_url
 from audiograb.platforms.feeds import (
@@ -57,7 +57,8 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     slug = f"/{found['slug']}" if found["slug"] else ""
     path = f"/{(found['cc'] or 'us').lower()}/podcast{slug}/id{found['show']}"
     params = [("i", episode)] if episode is not None else []
-    return MatchedUrl(platform=PLATFORM, url=build_url(_HOST, path, params))
+    kind = LinkKind.SHOW if episode is None else LinkKind.EPISODE
+    return MatchedUrl(platform=PLATFORM, url=build_url(_HOST, path, params), kind=kind)
 
 
 def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved:

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 
-from audiograb.domain import AudiograbError, ErrorCode
+from audiograb.domain import AudiograbError, ErrorCode, LinkKind
 
 if TYPE_CHECKING:
     from audiograb.platforms.resolve import Resolver
@@ -72,6 +72,8 @@ class MatchedUrl(msgspec.Struct, frozen=True, kw_only=True):
     platform: Platform
     url: str
     """Canonical URL: tracking parameters and fragments dropped, hosts and paths unified."""
+    kind: LinkKind
+    """What the link points at, as its shape tells (an episode, a Space, a playlist...)."""
     ytdlp_params: Mapping[str, object] = {}
     """Per-platform yt-dlp options, merged over the engine's defaults (a fresh dict per match)."""
 

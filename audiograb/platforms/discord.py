@@ -12,7 +12,7 @@ import time
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
-from audiograb.domain import AudiograbError, ErrorCode, MediaInfo
+from audiograb.domain import AudiograbError, ErrorCode, LinkKind, MediaInfo
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url, parse_url
 from audiograb.platforms.resolve import ResolveContext, Resolved
 
@@ -39,7 +39,8 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     if url.host not in _ATTACHMENT_HOSTS or _PATH.fullmatch(url.path) is None:
         return None
     kept = [(key, value) for key, value in url.query if key in _SIGNATURE_PARAMS]
-    return MatchedUrl(platform=PLATFORM, url=build_url(url.host, url.path, kept))
+    canonical = build_url(url.host, url.path, kept)
+    return MatchedUrl(platform=PLATFORM, url=canonical, kind=LinkKind.ATTACHMENT)
 
 
 def expires_at(url: ParsedUrl) -> float | None:

@@ -11,7 +11,7 @@ so even tracking-looking ones may not be removed.
 
 from pathlib import PurePosixPath
 
-from audiograb.domain import AudiograbError, ErrorCode, MediaInfo
+from audiograb.domain import AudiograbError, ErrorCode, LinkKind, MediaInfo
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, parse_url
 from audiograb.platforms.feeds import (
     FEED_ACCEPT,
@@ -63,10 +63,28 @@ _MEDIA_SUFFIXES = frozenset(
         ".ism",
     ]
 )
+# Of those, the manifests of a stream (HLS, DASH, HDS, Smooth Streaming).
+_MANIFEST_SUFFIXES = frozenset([".m3u8", ".m3u", ".mpd", ".f4m", ".ism"])
+# Names that podcast feeds usually go by; anything else may still turn out to be a feed.
+_FEED_SUFFIXES = frozenset([".rss", ".xml", ".atom"])
+_FEED_NAMES = frozenset(["feed", "rss", "podcast"])
 
 
 def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl:
-    return MatchedUrl(platform=PLATFORM, url=url.url)
+    return MatchedUrl(platform=PLATFORM, url=url.url, kind=_kind_of(url.path))
+
+
+def _kind_of(path: str) -> LinkKind:
+    """A file or a manifest by its suffix; a feed by its name; else a page (a fetch tells)."""
+    posix = PurePosixPath(path)
+    suffix = posix.suffix.lower()
+    if suffix in _MANIFEST_SUFFIXES:
+        return LinkKind.STREAM
+    if suffix in _MEDIA_SUFFIXES:
+        return LinkKind.FILE
+    if suffix in _FEED_SUFFIXES or posix.name.lower() in _FEED_NAMES:
+        return LinkKind.FEED
+    return LinkKind.PAGE
 
 
 def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved | None:

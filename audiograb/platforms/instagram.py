@@ -8,6 +8,7 @@ logged-in session: pass browser cookies.
 
 import re
 
+from audiograb.domain import LinkKind
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url
 
 __all__ = ["PLATFORM", "SITE"]
@@ -36,7 +37,8 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
         return None
     kind = "reel" if found["kind"] == "reels" else found["kind"]
     path = f"/{kind}/{found['code']}/"
-    return MatchedUrl(platform=PLATFORM, url=build_url("www.instagram.com", path))
+    link_kind = LinkKind.POST if kind == "p" else LinkKind.VIDEO
+    return MatchedUrl(platform=PLATFORM, url=build_url("www.instagram.com", path), kind=link_kind)
 
 
 SITE = Site(

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from audiograb.domain import AudiograbError, ErrorCode, MediaInfo
+from audiograb.domain import AudiograbError, ErrorCode, LinkKind, MediaInfo
 from audiograb.platforms import itunes
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url, parse_url
 from audiograb.platforms.feeds import (
@@ -80,7 +80,11 @@ class SpotifyItem(msgspec.Struct, frozen=True, kw_only=True):
     image: str | None = None
 
 
+_KINDS = {"episode": LinkKind.EPISODE, "show": LinkKind.SHOW, "track": LinkKind.TRACK}
+
+
 def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
+    kind = LinkKind.PAGE  # a short link: only following it tells what it names
     if url.host == _SHORT_HOST:
         short = _SHORT_PATH.fullmatch(url.path)
         canonical = build_url(_SHORT_HOST, f"/{short['code']}") if short else None
@@ -92,7 +96,8 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
                 f"Spotify {found['kind']}s are not supported yet; link a single track or episode",
             )
         canonical = build_url(_OPEN_HOST, f"/{found['kind']}/{found['id']}") if found else None
-    return None if canonical is None else MatchedUrl(platform=PLATFORM, url=canonical)
+        kind = _KINDS[found["kind"]] if found else kind
+    return None if canonical is None else MatchedUrl(platform=PLATFORM, url=canonical, kind=kind)
 
 
 def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved:

@@ -6,6 +6,7 @@ engine's business; here we only recognise and canonicalise the link.
 
 import re
 
+from audiograb.domain import LinkKind
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url
 from audiograb.platforms.x_video import X_HOSTS
 
@@ -29,7 +30,9 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     found = _PATH.fullmatch(url.path)
     if found is None:
         return None
-    return MatchedUrl(platform=PLATFORM, url=build_url("x.com", f"/i/spaces/{found['id']}"))
+    return MatchedUrl(
+        platform=PLATFORM, url=build_url("x.com", f"/i/spaces/{found['id']}"), kind=LinkKind.SPACE
+    )
 
 
 SITE = Site(platform=PLATFORM, hosts=X_HOSTS, shapes=("x.com/i/spaces/ID",), match=_match)

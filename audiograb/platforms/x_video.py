@@ -9,6 +9,7 @@ and become the same x.com URL: those services are never contacted.
 
 import re
 
+from audiograb.domain import LinkKind
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url
 
 __all__ = ["PLATFORM", "SITE", "X_HOSTS"]
@@ -48,7 +49,7 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     if found is None:
         return None
     path = f"/{found['user'] or 'i'}/status/{found['id']}{found['video'] or ''}"
-    return MatchedUrl(platform=PLATFORM, url=build_url("x.com", path))
+    return MatchedUrl(platform=PLATFORM, url=build_url("x.com", path), kind=LinkKind.VIDEO)
 
 
 SITE = Site(

@@ -7,6 +7,7 @@ to the note page.
 
 import re
 
+from audiograb.domain import LinkKind
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url
 
 __all__ = ["PLATFORM", "SITE"]
@@ -38,7 +39,9 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
         canonical = build_url("www.xiaohongshu.com", f"/explore/{note['id']}", kept)
     else:
         canonical = None
-    return None if canonical is None else MatchedUrl(platform=PLATFORM, url=canonical)
+    if canonical is None:
+        return None
+    return MatchedUrl(platform=PLATFORM, url=canonical, kind=LinkKind.POST)
 
 
 SITE = Site(

@@ -11,7 +11,7 @@ setting.
 import re
 from typing import Any
 
-from audiograb.domain import AudiograbError, ErrorCode, MediaInfo
+from audiograb.domain import AudiograbError, ErrorCode, LinkKind, MediaInfo
 from audiograb.platforms.base import MatchedUrl, ParsedUrl, Platform, Site, build_url, parse_url
 from audiograb.platforms.feeds import parse_date, plain_text
 from audiograb.platforms.pages import dig, dig_float, dig_str, read_json, read_page
@@ -37,7 +37,8 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     if found is None:
         return None
     canonical = build_url("www.xiaoyuzhoufm.com", f"/{found['kind']}/{found['id']}")
-    return MatchedUrl(platform=PLATFORM, url=canonical)
+    kind = LinkKind.EPISODE if found["kind"] == "episode" else LinkKind.SHOW
+    return MatchedUrl(platform=PLATFORM, url=canonical, kind=kind)
 
 
 def resolve(matched: MatchedUrl, ctx: ResolveContext) -> Resolved:

@@ -9,6 +9,7 @@ parameter is dropped and yt-dlp is told `noplaylist`; a bare playlist URL withou
 
 import re
 
+from audiograb.domain import LinkKind
 from audiograb.platforms.base import (
     MatchedUrl,
     ParsedUrl,
@@ -59,18 +60,23 @@ def _list_id(url: ParsedUrl) -> str | None:
 def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
     host = _MUSIC_HOST if url.host == _MUSIC_HOST else "www.youtube.com"
     video, listed = _video_id(url), _list_id(url)
+    kind = LinkKind.VIDEO
     if video is not None:
         params = [("v", video)]
         if playlist and listed is not None:
             params.append(("list", listed))
+            kind = LinkKind.PLAYLIST
         canonical = build_url(host, "/watch", params)
     elif url.host != _SHORT_HOST and url.path.rstrip("/") == "/playlist" and listed is not None:
         if not playlist:
             raise playlist_refused(url, "YouTube playlist")
         canonical = build_url(host, "/playlist", [("list", listed)])
+        kind = LinkKind.PLAYLIST
     else:
         return None
-    return MatchedUrl(platform=PLATFORM, url=canonical, ytdlp_params={"noplaylist": not playlist})
+    return MatchedUrl(
+        platform=PLATFORM, url=canonical, kind=kind, ytdlp_params={"noplaylist": not playlist}
+    )
 
 
 SITE = Site(

@@ -386,7 +386,8 @@ async def test_openapi_lists_body_limits_and_url_checks_wherever_they_apply(
             if fields_of(body) & {"url", "urls", "webhook_url"}:
                 assert {"403", "502"} <= statuses, (method, path)
                 checked += 1
-    assert checked == 8  # downloads, download, transcriptions, batches x2, schedules, webhooks x2
+    assert checked == 9  # downloads, download, transcriptions, batches x2, schedules, webhooks x2,
+    # resolve
 
 
 async def test_openapi_says_a_key_is_needed_everywhere_but_health(
