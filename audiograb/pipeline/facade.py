@@ -395,6 +395,10 @@ class Audiograb:
                 await self.get(job_id)
                 yield job_feed(self._store, live, job_id, after)
 
+    async def last_event_id(self) -> int:
+        """The newest event's global id: `subscribe(after=...)` it to follow only what comes."""
+        return await self._store.last_event_id()
+
     async def wait(self, job_id: str) -> Job:
         """Wait until the job has ended (its current run, if it was retried) and return it."""
         async with self.subscribe(job_id, after=await self._store.last_seq(job_id)) as events:

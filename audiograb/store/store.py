@@ -212,6 +212,11 @@ class JobStore:
         sql = "SELECT id, data FROM job_events WHERE id > ? ORDER BY id LIMIT ?"
         return _events(await self._read(sql, (after_id, _limit(limit))))
 
+    async def last_event_id(self) -> int:
+        """The global id of the newest event, 0 when the log is empty."""
+        rows = await self._read("SELECT MAX(id) FROM job_events", ())
+        return int(rows[0][0] or 0)
+
     async def last_seq(self, job_id: str) -> int:
         """The `seq` of the job's latest event, 0 if it has none."""
         rows = await self._read("SELECT MAX(seq) FROM job_events WHERE job_id = ?", (job_id,))

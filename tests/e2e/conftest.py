@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from audiograb.config import Settings, load_settings
+from tests.e2e.browser import needs_chromium
 from tests.media import make_hls, make_master_playlist, make_tone, make_video
 from tests.mediaserver import MediaServer, media_server
 
@@ -48,3 +49,9 @@ def settings(tmp_path: Path) -> Settings:
         progress_interval=0.05,
         max_concurrent_jobs=2,
     )
+
+
+@pytest.fixture
+def browser() -> None:
+    """Chromium is there (else skip, or under CI=true fail)."""
+    needs_chromium()

@@ -1,0 +1,323 @@
+"""The web app in headless Chromium: grab, follow live, play, download, transcript, cancel, keys.
+
+Every page is driven over the DevTools protocol against a real uvicorn server and a loopback
+media server. Each test also checks that the page's scripts logged or threw no error and that
+nothing was asked of any other host (the app works offline: no CDN).
+"""
+
+import base64
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from audiograb.config import Settings
+from tests import speech
+from tests.e2e.api_support import API_KEY
+from tests.e2e.browser import DevTools, chromium, serving
+from tests.mediaserver import MediaServer, media_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.usefixtures("browser")]
+
+#: Set to a folder to keep the screenshots there (how docs/web/ was made).
+SCREENSHOTS = os.environ.get("AUDIOGRAB_SCREENSHOTS")
+
+_JOBS = "document.querySelectorAll('#jobs > li')"
+_LINK = "document.getElementById('links')"
+
+
+@asynccontextmanager
+async def app_in_browser(settings: Settings, profile: Path) -> AsyncIterator[tuple[str, DevTools]]:
+    """The app served, and Chromium with console, log and network events recorded."""
+    async with serving(settings) as base, chromium(profile) as page:
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            await page.call(f"{domain}.enable")
+        yield base, page
+        assert page.console_errors() == []
+        foreign = [
+            url for url in page.requested_urls() if not url.startswith((base, "data:", "blob:"))
+        ]
+        assert foreign == []
+
+
+async def type_links(page: DevTools, *urls: str) -> None:
+    """Type links into the grab form as a user would (an input event per change)."""
+    text = json.dumps("\n".join(urls))
+    await page.evaluate(f"{_LINK}.value = {text}; {_LINK}.dispatchEvent(new Event('input')); true")
+
+
+async def record_states(page: DevTools) -> None:
+    """Note every state each job row shows, to see progress without reloading."""
+    await page.evaluate(
+        """window.seenStates = [];
+        new MutationObserver(() => {
+          for (const row of document.querySelectorAll('#jobs > li')) {
+            const state = row.dataset.state;
+            if (window.seenStates.at(-1) !== state) window.seenStates.push(state);
+          }
+        }).observe(document.getElementById('jobs'),
+                   {subtree: true, attributes: true, childList: true});
+        true"""
+    )
+
+
+async def test_grab_follow_play_and_download(
+    settings: Settings, server: MediaServer, tmp_path: Path
+) -> None:
+    url = server.url("tone.m4a")
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await type_links(page, url)
+        shown = await page.wait_for(
+            "document.querySelector('#lookups li[data-kind]')?.textContent", seconds=10
+        )
+        assert "Direct media" in shown
+        assert "file" in shown
+        await page.evaluate("document.getElementById('format').value = 'mp3'; true")
+        await record_states(page)
+        await page.evaluate("window.notReloaded = true; document.getElementById('submit').click()")
+        job_id = await page.wait_for(
+            f"{_JOBS}.length === 1 && {_JOBS}[0].dataset.state === 'completed'"
+            f" && {_JOBS}[0].dataset.jobId",
+            seconds=60,
+        )
+        assert await page.evaluate("window.notReloaded === true")
+        seen = await page.evaluate("window.seenStates")
+        assert seen[-1] == "completed"
+        assert {"downloading", "converting"} & set(seen), seen  # progress shown on the way
+        # Download: the row's link serves the finished file.
+        href = await page.evaluate("document.querySelector('[data-action=download]').href")
+        got = await page.evaluate(
+            f"fetch({json.dumps(href)}).then(async r => [r.status,"
+            " r.headers.get('content-type'), (await r.arrayBuffer()).byteLength])"
+        )
+        assert got[:2] == [200, "audio/mpeg"]
+        assert got[2] > 10_000
+        # Play: the job page's player plays it.
+        await page.open(f"{base}/jobs/{job_id}", "!!document.querySelector('audio.player')")
+        await page.evaluate("document.querySelector('audio.player').play().then(() => true)")
+        played = await page.wait_for(
+            "document.querySelector('audio.player').currentTime > 0.5"
+            " && document.querySelector('audio.player').currentTime",
+            seconds=20,
+        )
+        assert played > 0.5
+        timeline = await page.evaluate(
+            "[...document.querySelectorAll('#timeline li')].map(li => li.dataset.type)"
+        )
+        assert (timeline[0], timeline[-1]) == ("job.submitted", "job.completed")
+
+
+@pytest.fixture
+def speech_server(tmp_path: Path) -> AsyncIterator[MediaServer]:
+    """A loopback server with about 15 s of LibriVox speech as `speech.wav`."""
+    root = tmp_path / "speech"
+    root.mkdir()
+    speech.join_clips(root / "speech.wav", speech.librivox_clips()[:3])
+    with media_server(root) as running:
+        yield running
+
+
+async def test_transcript_follows_the_player(
+    settings: Settings, speech_server: MediaServer, tmp_path: Path
+) -> None:
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await type_links(page, speech_server.url("speech.wav"))
+        await page.evaluate(
+            "document.getElementById('transcribe').checked = true;"
+            "document.getElementById('language').value = 'en';"
+            "document.getElementById('submit').click(); true"
+        )
+        job_id = await page.wait_for(
+            f"{_JOBS}.length === 1 && {_JOBS}[0].dataset.state === 'completed'"
+            f" && {_JOBS}[0].dataset.jobId",
+            seconds=240,
+        )
+        await page.open(
+            f"{base}/jobs/{job_id}",
+            "document.querySelectorAll('#segments li').length >= 2"
+            " && document.querySelector('audio.player')?.readyState >= 1",
+        )
+        starts = await page.evaluate(
+            "[...document.querySelectorAll('#segments li')].map(li => Number(li.dataset.start))"
+        )
+        await page.evaluate(
+            "const player = document.querySelector('audio.player');"
+            "player.playbackRate = 2; player.play().then(() => true)"
+        )
+        first = await page.wait_for(
+            "document.querySelector('#segments li.current')?.dataset.index", seconds=20
+        )
+        current = "document.querySelector('#segments li.current').dataset.index"
+        later = await page.wait_for(f"{current} !== {json.dumps(first)} && {current}", seconds=30)
+        assert int(later) > int(first)  # the highlight moved on with the sound
+        # A click on a segment seeks there.
+        await page.evaluate("document.querySelector('audio.player').pause(); true")
+        last = len(starts) - 1
+        await page.evaluate(
+            f"document.querySelector('#segments li[data-index=\"{last}\"] button').click(); true"
+        )
+        at = await page.wait_for(
+            f"document.querySelector('#segments li.current')?.dataset.index === '{last}'"
+            " && document.querySelector('audio.player').currentTime",
+            seconds=10,
+        )
+        assert at >= starts[last]
+        # A note added from the transcript shows on its segment.
+        await page.evaluate(
+            "document.getElementById('note-add').click();"
+            "document.getElementById('note-text').value = 'check this name';"
+            "document.querySelector('#note-form button[type=submit]').click(); true"
+        )
+        note = await page.wait_for(
+            f"document.querySelector('#segments li[data-index=\"{last}\"] .note')?.textContent",
+            seconds=10,
+        )
+        assert "check this name" in note
+        exports = await page.evaluate(
+            "Promise.all([...document.querySelectorAll('#exports a')].map("
+            "a => fetch(a.href).then(r => [a.dataset.format, r.status])))"
+        )
+        assert exports == [["txt", 200], ["srt", 200], ["vtt", 200], ["json", 200]]
+
+
+async def test_cancel_a_slow_job_from_the_page(
+    settings: Settings, server: MediaServer, tmp_path: Path
+) -> None:
+    server.slow("long.m4a", bytes_per_second=4096)
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await type_links(page, server.url("long.m4a"))
+        await page.evaluate("document.getElementById('submit').click(); true")
+        await page.wait_for(f"{_JOBS}[0]?.dataset.state === 'downloading'", seconds=30)
+        await page.evaluate(f"{_JOBS}[0].querySelector('[data-action=cancel]').click(); true")
+        await page.wait_for(f"{_JOBS}[0].dataset.state === 'cancelled'", seconds=30)
+        retry = await page.evaluate(f"!!{_JOBS}[0].querySelector('[data-action=retry]')")
+        assert retry
+
+
+async def test_keys_wrong_refused_right_works(
+    settings: Settings, server: MediaServer, tmp_path: Path
+) -> None:
+    keyed = msgspec.structs.replace(settings, api_keys=(API_KEY,))
+    async with app_in_browser(keyed, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.getElementById('key-dialog').open")
+
+        async def give(key: str) -> None:
+            await page.evaluate(
+                f"document.getElementById('key-input').value = {json.dumps(key)};"
+                "document.querySelector('#key-form button[type=submit]').click(); true"
+            )
+
+        await give("not-the-key")
+        refused = await page.wait_for(
+            "document.getElementById('key-dialog').open"
+            " && document.getElementById('key-error').textContent",
+            seconds=10,
+        )
+        assert "refused" in refused
+        await give(API_KEY)
+        await page.wait_for("document.body.dataset.feed === 'open'", seconds=10)
+        await type_links(page, server.url("tone.mp3"))
+        await page.evaluate("document.getElementById('submit').click(); true")
+        await page.wait_for(f"{_JOBS}[0]?.dataset.state === 'completed'", seconds=60)
+        # The file, fetched with the key in a header, downloads from an object URL.
+        await page.evaluate("document.querySelector('[data-action=download]').click(); true")
+        await page.wait_for(
+            "document.querySelector('[data-action=download]').href.startsWith('blob:')",
+            seconds=10,
+        )
+        urls = page.requested_urls()
+        assert all(API_KEY not in url for url in urls)
+        # The event stream went with the key in a header (a fetch stream, not EventSource).
+        streams = [
+            {name.lower(): value for name, value in event["params"]["request"]["headers"].items()}
+            for event in page.events
+            if event["method"] == "Network.requestWillBeSent"
+            and event["params"]["request"]["url"] == f"{base}/api/events"
+        ]
+        assert streams
+        assert all(headers.get("x-api-key") == API_KEY for headers in streams)
+
+
+PAGES = ["/", "/schedules", "/webhooks", "/live", "/docs"]
+
+
+async def test_pages_fit_phone_and_desktop_widths(
+    settings: Settings, server: MediaServer, tmp_path: Path
+) -> None:
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await type_links(page, server.url("tone.m4a"))
+        await page.evaluate(
+            "document.getElementById('transcribe').checked = true;"
+            "document.getElementById('submit').click(); true"
+        )
+        job_id = await page.wait_for(
+            f"{_JOBS}[0]?.dataset.state === 'completed' && {_JOBS}[0].dataset.jobId",
+            seconds=120,
+        )
+        for width in (390, 1280):
+            await page.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=900,
+                deviceScaleFactor=1,
+                mobile=width < 600,
+            )
+            for path in [*PAGES, f"/jobs/{job_id}"]:
+                ready = _READY.get(path.split("/")[1], "true")
+                await page.open(f"{base}{path}", ready)
+                wide = await page.evaluate(_OVERFLOW)
+                assert wide == [], (path, width, wide)
+                await screenshot(page, path, width)
+
+
+_READY = {
+    "": "document.body.dataset.feed === 'open'",
+    "docs": "document.querySelectorAll('.swagger-ui .opblock').length > 10",
+    "jobs": "document.querySelector('audio.player')?.readyState >= 1",
+    "live": "!!document.getElementById('start')",
+}
+# Elements wider than the viewport, or reaching past its right edge (the page scrolling
+# sideways); scrolling boxes (tables, code) may hold wide content inside them.
+_OVERFLOW = """(() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  const page = document.documentElement.scrollWidth;
+  if (page > width) wide.push('page ' + page);
+  for (const node of document.querySelectorAll('body *')) {
+    const box = node.getBoundingClientRect();
+    if (!box.width || node.closest('.scroll, .opblock-body, pre')) continue;
+    if (box.right > width + 1 || box.width > width + 1) {
+      wide.push(node.tagName + '#' + node.id + '.' + node.className);
+    }
+  }
+  return wide.slice(0, 10);
+})()"""
+
+
+async def screenshot(page: DevTools, path: str, width: int) -> None:
+    shot = await page.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    if SCREENSHOTS:
+        name = path.strip("/").split("/")[0] or "grab"
+        target = Path(SCREENSHOTS) / f"{name}-{width}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(shot["data"]))
+
+
+async def test_api_docs_work_offline(settings: Settings, tmp_path: Path) -> None:
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/docs", _READY["docs"], seconds=30)
+        paths = await page.evaluate(
+            "[...document.querySelectorAll('.opblock-summary-path')].map(p => p.textContent)"
+        )
+        assert "/api/resolve" in "".join(paths)
+        await page.open(f"{base}/api/schema", "!!document.querySelector('.swagger-ui .opblock')")
+        assert shutil.which("true")  # nothing but loopback was asked: see app_in_browser
