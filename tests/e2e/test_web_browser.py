@@ -6,6 +6,7 @@ nothing was asked of any other host (the app works offline: no CDN).
 """
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -13,8 +14,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import httpx
 import msgspec
 import pytest
+from anyio.abc import SocketAttribute, SocketStream
 
 from audiograb.config import Settings
 from tests import speech
@@ -38,11 +42,63 @@ async def app_in_browser(settings: Settings, profile: Path) -> AsyncIterator[tup
         for domain in ("Page", "Runtime", "Log", "Network"):
             await page.call(f"{domain}.enable")
         yield base, page
-        assert page.console_errors() == []
-        foreign = [
-            url for url in page.requested_urls() if not url.startswith((base, "data:", "blob:"))
-        ]
-        assert foreign == []
+        check_clean(page, base)
+
+
+def check_clean(page: DevTools, base: str) -> None:
+    """No script error, and no request to any other host than `base`."""
+    assert page.console_errors() == []
+    foreign = [url for url in page.requested_urls() if not url.startswith((base, "data:", "blob:"))]
+    assert foreign == []
+
+
+class CuttableProxy:
+    """A loopback TCP proxy whose open connections a test can cut (a dropped network)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self._scopes: set[anyio.CancelScope] = set()
+
+    def cut(self) -> None:
+        """Drop every connection open now; new ones are served as before."""
+        for scope in tuple(self._scopes):
+            scope.cancel()
+
+    async def handle(self, client: SocketStream) -> None:
+        with anyio.CancelScope() as scope:
+            self._scopes.add(scope)
+            try:
+                async with (
+                    client,
+                    await anyio.connect_tcp("127.0.0.1", self.target_port) as up,
+                    anyio.create_task_group() as tasks,
+                ):
+                    tasks.start_soon(_pipe, client, up)
+                    tasks.start_soon(_pipe, up, client)
+            except OSError:
+                pass
+            finally:
+                self._scopes.discard(scope)
+
+
+async def _pipe(source: SocketStream, sink: SocketStream) -> None:
+    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+        async for chunk in source:
+            await sink.send(chunk)
+        await sink.send_eof()
+
+
+@asynccontextmanager
+async def cuttable_proxy(base: str) -> AsyncIterator[CuttableProxy]:
+    """A proxy in front of the server at `base`."""
+    proxy = CuttableProxy(int(base.rsplit(":", 1)[1]))
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    proxy.port = listener.extra(SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tasks:
+        tasks.start_soon(listener.serve, proxy.handle)
+        yield proxy
+        tasks.cancel_scope.cancel()
 
 
 async def type_links(page: DevTools, *urls: str) -> None:
@@ -250,19 +306,24 @@ PAGES = ["/", "/schedules", "/webhooks", "/live", "/docs"]
 
 
 async def test_pages_fit_phone_and_desktop_widths(
-    settings: Settings, server: MediaServer, tmp_path: Path
+    settings: Settings, speech_server: MediaServer, server: MediaServer, tmp_path: Path
 ) -> None:
     async with app_in_browser(settings, tmp_path / "profile") as (base, page):
         await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
-        await type_links(page, server.url("tone.m4a"))
+        await type_links(page, speech_server.url("speech.wav"))
         await page.evaluate(
             "document.getElementById('transcribe').checked = true;"
             "document.getElementById('submit').click(); true"
         )
         job_id = await page.wait_for(
             f"{_JOBS}[0]?.dataset.state === 'completed' && {_JOBS}[0].dataset.jobId",
-            seconds=120,
+            seconds=240,
         )
+        links = [
+            server.url("tone.m4a"),
+            "https://x.com/i/spaces/1YqKDqDXAbwKV",
+            "https://x.com/a/likes",
+        ]
         for width in (390, 1280):
             await page.call(
                 "Emulation.setDeviceMetricsOverride",
@@ -274,6 +335,11 @@ async def test_pages_fit_phone_and_desktop_widths(
             for path in [*PAGES, f"/jobs/{job_id}"]:
                 ready = _READY.get(path.split("/")[1], "true")
                 await page.open(f"{base}{path}", ready)
+                if path == "/":
+                    await type_links(page, *links)
+                    await page.wait_for(
+                        "document.querySelectorAll('#lookups li[data-ok]').length === 3", seconds=10
+                    )
                 wide = await page.evaluate(_OVERFLOW)
                 assert wide == [], (path, width, wide)
                 await screenshot(page, path, width)
@@ -282,7 +348,8 @@ async def test_pages_fit_phone_and_desktop_widths(
 _READY = {
     "": "document.body.dataset.feed === 'open'",
     "docs": "document.querySelectorAll('.swagger-ui .opblock').length > 10",
-    "jobs": "document.querySelector('audio.player')?.readyState >= 1",
+    "jobs": "document.querySelector('audio.player')?.readyState >= 1"
+    " && document.querySelectorAll('#segments li').length > 1",
     "live": "!!document.getElementById('start')",
 }
 # Elements wider than the viewport, or reaching past its right edge (the page scrolling
@@ -304,9 +371,18 @@ _OVERFLOW = """(() => {
 
 
 async def screenshot(page: DevTools, path: str, width: int) -> None:
-    shot = await page.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    """The page from its top, at most 1,600 px of it (kept in SCREENSHOTS when set)."""
+    metrics = await page.call("Page.getLayoutMetrics")
+    height = min(metrics["cssContentSize"]["height"], 1600)
+    shot = await page.call(
+        "Page.captureScreenshot",
+        format="png",
+        captureBeyondViewport=True,
+        clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+    )
+    assert shot["data"]
     if SCREENSHOTS:
-        name = path.strip("/").split("/")[0] or "grab"
+        name = {"": "grab", "jobs": "job"}.get(path.split("/")[1], path.strip("/"))
         target = Path(SCREENSHOTS) / f"{name}-{width}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(base64.b64decode(shot["data"]))
@@ -321,3 +397,46 @@ async def test_api_docs_work_offline(settings: Settings, tmp_path: Path) -> None
         assert "/api/resolve" in "".join(paths)
         await page.open(f"{base}/api/schema", "!!document.querySelector('.swagger-ui .opblock')")
         assert shutil.which("true")  # nothing but loopback was asked: see app_in_browser
+
+
+async def test_the_jobs_list_resumes_after_a_dropped_connection(
+    settings: Settings, server: MediaServer, tmp_path: Path
+) -> None:
+    async with (
+        serving(settings) as base,
+        cuttable_proxy(base) as proxy,
+        chromium(tmp_path / "profile") as page,
+    ):
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            await page.call(f"{domain}.enable")
+        front = f"http://127.0.0.1:{proxy.port}"
+        await page.open(f"{front}/", "document.body.dataset.feed === 'open'")
+        await page.evaluate(
+            """window.feedStates = [];
+            new MutationObserver(() => window.feedStates.push(document.body.dataset.feed))
+              .observe(document.body, {attributes: true, attributeFilter: ['data-feed']});
+            true"""
+        )
+        done = "document.querySelector('#jobs > li[data-job-id=\"%s\"]')?.dataset.state"
+        async with httpx.AsyncClient(base_url=base) as client:  # beside the page, not through it
+
+            async def submit() -> str:
+                answer = await client.post("/api/downloads", json={"url": server.url("tone.mp3")})
+                return str(answer.json()["id"])
+
+            first = await submit()
+            await page.wait_for(f"{done % first} === 'completed'", seconds=60)
+            proxy.cut()
+            second = await submit()  # while the page's stream is down
+        await page.wait_for(f"{done % second} === 'completed'", seconds=60)
+        assert "reconnecting" in await page.evaluate("window.feedStates")
+        resumed = [
+            event["params"]["request"]["headers"]
+            for event in page.events
+            if event["method"] == "Network.requestWillBeSent"
+            and event["params"]["request"]["url"] == f"{front}/api/events"
+        ]
+        assert len(resumed) >= 2
+        assert resumed[0]["last-event-id"] == "0"  # the log's head when the page opened
+        assert int(resumed[-1]["last-event-id"]) > 0  # where it was when the line dropped
+        check_clean(page, front)
