@@ -440,3 +440,60 @@ async def test_the_jobs_list_resumes_after_a_dropped_connection(
         assert resumed[0]["last-event-id"] == "0"  # the log's head when the page opened
         assert int(resumed[-1]["last-event-id"]) > 0  # where it was when the line dropped
         check_clean(page, front)
+
+
+async def test_upload_a_file_to_transcribe(
+    settings: Settings, media_root: Path, tmp_path: Path
+) -> None:
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await page.call("DOM.enable")
+        document = await page.call("DOM.getDocument")
+        found = await page.call(
+            "DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#upload-file"
+        )
+        await page.call(
+            "DOM.setFileInputFiles", files=[str(media_root / "tone.m4a")], nodeId=found["nodeId"]
+        )
+        await page.wait_for(f"{_JOBS}[0]?.dataset.state === 'completed'", seconds=120)
+        status = await page.evaluate("document.getElementById('upload-status').textContent")
+        assert "tone.m4a uploaded" in status
+
+
+async def test_schedules_and_webhooks_pages(settings: Settings, tmp_path: Path) -> None:
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/schedules", "!!document.getElementById('s-url')")
+        await page.evaluate(
+            "document.getElementById('s-url').value = 'https://x.com/i/spaces/1YqKDqDXAbwKV';"
+            "document.getElementById('s-cron').value = '0 7 * * mon-fri';"
+            "document.querySelector('#schedule-form button[type=submit]').click(); true"
+        )
+        row = "document.querySelector('#schedules tr[data-schedule-id]')"
+        shown = await page.wait_for(f"{row}?.textContent", seconds=10)
+        assert "0 7 * * mon-fri" in shown
+        await page.evaluate(f"{row}.querySelector('button').click(); true")
+        await page.wait_for(f"{row}.textContent.includes('cancelled')", seconds=10)
+        # A schedule without a time is refused, in words, next to the form.
+        await page.evaluate(
+            "document.getElementById('s-url').value = 'https://example.com/a.mp3';"
+            "document.querySelector('#schedule-form button[type=submit]').click(); true"
+        )
+        assert await page.wait_for(
+            "document.getElementById('schedule-error').textContent", seconds=5
+        )
+
+        await page.open(f"{base}/webhooks", "!!document.getElementById('w-url')")
+        hook = f"{base}/api/health"  # any loopback URL will do: nothing is delivered here
+        await page.evaluate(
+            f"document.getElementById('w-url').value = {json.dumps(hook)};"
+            "document.querySelector('#endpoint-form button[type=submit]').click(); true"
+        )
+        secret = await page.wait_for(
+            "document.querySelector('#endpoints code')?.textContent", seconds=10
+        )
+        assert secret.startswith("whsec_")
+        await page.evaluate("document.getElementById('w-test').click(); true")
+        kind = await page.wait_for(
+            "document.querySelector('#deliveries tr td')?.textContent", seconds=10
+        )
+        assert kind == "webhook.test"
