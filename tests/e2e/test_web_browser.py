@@ -179,22 +179,28 @@ def speech_server(tmp_path: Path) -> AsyncIterator[MediaServer]:
         yield running
 
 
+async def grab_transcribed(page: DevTools, base: str, url: str) -> str:
+    """Grab `url` with a transcript (English) from `/`; its job id once it has completed."""
+    await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+    await type_links(page, url)
+    await page.evaluate(
+        "document.getElementById('transcribe').checked = true;"
+        "document.getElementById('language').value = 'en';"
+        "document.getElementById('submit').click(); true"
+    )
+    job_id: str = await page.wait_for(
+        f"{_JOBS}.length === 1 && {_JOBS}[0].dataset.state === 'completed'"
+        f" && {_JOBS}[0].dataset.jobId",
+        seconds=240,
+    )
+    return job_id
+
+
 async def test_transcript_follows_the_player(
     settings: Settings, speech_server: MediaServer, tmp_path: Path
 ) -> None:
     async with app_in_browser(settings, tmp_path / "profile") as (base, page):
-        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
-        await type_links(page, speech_server.url("speech.wav"))
-        await page.evaluate(
-            "document.getElementById('transcribe').checked = true;"
-            "document.getElementById('language').value = 'en';"
-            "document.getElementById('submit').click(); true"
-        )
-        job_id = await page.wait_for(
-            f"{_JOBS}.length === 1 && {_JOBS}[0].dataset.state === 'completed'"
-            f" && {_JOBS}[0].dataset.jobId",
-            seconds=240,
-        )
+        job_id = await grab_transcribed(page, base, speech_server.url("speech.wav"))
         await page.open(
             f"{base}/jobs/{job_id}",
             "document.querySelectorAll('#segments li').length >= 2"
@@ -254,8 +260,43 @@ async def test_cancel_a_slow_job_from_the_page(
         await page.wait_for(f"{_JOBS}[0]?.dataset.state === 'downloading'", seconds=30)
         await page.evaluate(f"{_JOBS}[0].querySelector('[data-action=cancel]').click(); true")
         await page.wait_for(f"{_JOBS}[0].dataset.state === 'cancelled'", seconds=30)
-        retry = await page.evaluate(f"!!{_JOBS}[0].querySelector('[data-action=retry]')")
-        assert retry
+        # Retry queues it again, same job, same row.
+        await page.evaluate(f"{_JOBS}[0].querySelector('[data-action=retry]').click(); true")
+        await page.wait_for(f"{_JOBS}[0].dataset.state === 'downloading'", seconds=30)
+        assert await page.evaluate(f"{_JOBS}.length") == 1
+        await page.evaluate(f"{_JOBS}[0].querySelector('[data-action=cancel]').click(); true")
+        await page.wait_for(f"{_JOBS}[0].dataset.state === 'cancelled'", seconds=30)
+
+
+async def test_queue_order_and_priority_from_the_page(
+    settings: Settings, server: MediaServer, tmp_path: Path
+) -> None:
+    server.slow("long.m4a", bytes_per_second=4096)
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        async with httpx.AsyncClient(base_url=base) as client:
+            ids = [
+                (await client.post("/api/downloads", json={"url": server.url(name)})).json()["id"]
+                for name in ("long.m4a", "long.m4a", "tone.m4a", "tone.mp3")
+            ]  # two run (the limit is 2), two wait
+        row = "document.querySelector('#jobs > li[data-job-id=\"%s\"]')"
+        place = f"{row}?.querySelector('.job-head .muted:last-child').textContent"
+        await page.wait_for(
+            f"{place % ids[2]} === '#1 in queue' && {place % ids[3]} === '#2 in queue'",
+            seconds=30,
+        )
+        await page.evaluate(
+            f"{row % ids[3]}.querySelector('input[type=number]').value = '9';"
+            f"{row % ids[3]}.querySelector('[data-action=priority]').click(); true"
+        )
+        await page.wait_for(
+            f"{place % ids[3]} === '#1 in queue' && {place % ids[2]} === '#2 in queue'",
+            seconds=30,
+        )
+        assert "priority 9" in await page.evaluate(f"{row % ids[3]}.textContent")
+        for job_id in reversed(ids):  # the waiting ones first: nothing starts, nothing is left
+            await page.evaluate(f"{row % job_id}.querySelector('[data-action=cancel]').click()")
+            await page.wait_for(f"{row % job_id}.dataset.state === 'cancelled'", seconds=30)
 
 
 async def test_keys_wrong_refused_right_works(
@@ -309,16 +350,7 @@ async def test_pages_fit_phone_and_desktop_widths(
     settings: Settings, speech_server: MediaServer, server: MediaServer, tmp_path: Path
 ) -> None:
     async with app_in_browser(settings, tmp_path / "profile") as (base, page):
-        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
-        await type_links(page, speech_server.url("speech.wav"))
-        await page.evaluate(
-            "document.getElementById('transcribe').checked = true;"
-            "document.getElementById('submit').click(); true"
-        )
-        job_id = await page.wait_for(
-            f"{_JOBS}[0]?.dataset.state === 'completed' && {_JOBS}[0].dataset.jobId",
-            seconds=240,
-        )
+        job_id = await grab_transcribed(page, base, speech_server.url("speech.wav"))
         links = [
             server.url("tone.m4a"),
             "https://x.com/i/spaces/1YqKDqDXAbwKV",

@@ -6,14 +6,13 @@ sends (the right page, types and security headers, no other host named, 404 for 
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import msgspec
 import pytest
 
 from audiograb.api import create_app
-from audiograb.config import Settings, load_settings
+from audiograb.config import Settings
 from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.web import web_routes
 
@@ -23,16 +22,6 @@ KEY = "k" * 24
 PAGES = ["/", "/jobs/abc123", "/schedules", "/webhooks", "/docs", "/live"]
 #: An absolute http(s) URL in an attribute: an asset from another host.
 FOREIGN = re.compile(r"""(?:src|href)=["']?(?:https?:)?//""")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(environ={}, data_dir=tmp_path / "data", output_dir=tmp_path / "out")
 
 
 @pytest.fixture
