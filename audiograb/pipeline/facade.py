@@ -316,6 +316,23 @@ class Audiograb:
             )
         return await self._requeue(job)
 
+    async def remove(self, job_id: str) -> None:
+        """Forget an ended job: its record, events and notes, and its file when the file is in
+        the output folder (a file the CLI wrote elsewhere with `-o` stays where it is)."""
+        job = await self.get(job_id)
+        if not job.state.terminal:
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}; cancel it first"
+            )
+        await self._store.delete_job(job_id)
+        if job.output_path is not None:
+            output = anyio.Path(job.output_path)
+            if (
+                await output.parent.resolve()
+                == await anyio.Path(self.settings.output_root).resolve()
+            ):
+                await output.unlink(missing_ok=True)
+
     async def resume_unfinished(self) -> builtins.list[Job]:
         """Queue again every job a previous process left unfinished (called at start).
 

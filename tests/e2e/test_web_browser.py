@@ -167,6 +167,14 @@ async def test_grab_follow_play_and_download(
             "[...document.querySelectorAll('#timeline li')].map(li => li.dataset.type)"
         )
         assert (timeline[0], timeline[-1]) == ("job.submitted", "job.completed")
+        # Remove: two presses (the second confirms); the job and its file are gone.
+        await page.open(f"{base}/", f"{_JOBS}.length === 1")
+        remove = f"{_JOBS}[0].querySelector('[data-action=remove]')"
+        await page.evaluate(f"{remove}.click(); {remove}.click(); true")
+        await page.wait_for(f"{_JOBS}.length === 0", seconds=10)
+        assert list(settings.output_root.iterdir()) == []
+        gone = await page.evaluate(f"fetch('/api/jobs/{job_id}').then(r => r.status)")
+        assert gone == 404
 
 
 @pytest.fixture

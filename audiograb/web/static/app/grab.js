@@ -265,7 +265,29 @@ class JobRow {
       buttons.push(fileLink(job.file_url, "Download", { "data-action": "download" }));
     }
     buttons.push(linkTo(`/jobs/${job.id}`, "Details"));
+    if (TERMINAL.has(job.state)) buttons.push(this.removeButton());
     this.actions.replaceChildren(...buttons);
+  }
+
+  /** "Remove", then "Remove the job and its file?" to confirm (no blocking dialog). */
+  removeButton() {
+    const button = el("button", { type: "button", className: "danger", "data-action": "remove", text: "Remove" });
+    button.addEventListener("click", () => {
+      if (!button.dataset.armed) {
+        button.dataset.armed = "true";
+        button.textContent = "Remove the job and its file?";
+        return;
+      }
+      this.act(async () => {
+        await request("POST", `/api/jobs/${this.job.id}/remove`);
+        jobs.forget(this.job.id);
+      });
+    });
+    button.addEventListener("blur", () => {
+      delete button.dataset.armed;
+      button.textContent = "Remove";
+    });
+    return button;
   }
 
   async act(action) {
@@ -296,6 +318,12 @@ const jobs = {
     $("jobs").prepend(created.node);
     $("jobs-empty").hidden = true;
     queue.refresh();
+  },
+
+  forget(id) {
+    this.rows.get(id)?.node.remove();
+    this.rows.delete(id);
+    $("jobs-empty").hidden = this.rows.size > 0;
   },
 
   async load() {
