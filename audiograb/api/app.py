@@ -36,6 +36,7 @@ from audiograb.api.routes import (
     removal,
     schedules,
     transcripts,
+    uploads,
     webhooks,
 )
 from audiograb.api.sse import StreamCloser
@@ -66,6 +67,7 @@ _ROUTES = (
     jobs.head_job_file,
     transcripts.submit_transcription,
     transcripts.get_transcript,
+    uploads.upload_file,
     events.job_events,
     events.all_events,
     events.events_head,

@@ -482,11 +482,15 @@ async def test_the_jobs_list_resumes_after_a_dropped_connection(
         check_clean(page, front)
 
 
-async def test_upload_a_file_to_transcribe(
+async def test_upload_a_file_with_the_forms_options(
     settings: Settings, media_root: Path, tmp_path: Path
 ) -> None:
     async with app_in_browser(settings, tmp_path / "profile") as (base, page):
         await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await page.evaluate(
+            "document.getElementById('format').value = 'mp3';"
+            "document.getElementById('transcribe').checked = true; true"
+        )
         await page.call("DOM.enable")
         document = await page.call("DOM.getDocument")
         found = await page.call(
@@ -498,6 +502,8 @@ async def test_upload_a_file_to_transcribe(
         await page.wait_for(f"{_JOBS}[0]?.dataset.state === 'completed'", seconds=120)
         status = await page.evaluate("document.getElementById('upload-status').textContent")
         assert "tone.m4a uploaded" in status
+        shown = await page.evaluate(f"{_JOBS}[0].textContent")
+        assert "upload · mp3 · transcript" in shown  # the form's options went with the file
 
 
 async def test_schedules_and_webhooks_pages(settings: Settings, tmp_path: Path) -> None:

@@ -147,10 +147,11 @@ async function upload(file) {
   $("upload-status").textContent = `Uploading ${file.name}…`;
   const form = new FormData();
   form.append("file", file);
-  const language = $("language").value.trim();
-  if (language) form.append("language", language);
+  const { url, transcription, ...options } = requestBody(file.name);
+  for (const [name, value] of Object.entries(options)) form.append(name, String(value));
+  if (transcription) form.append("language", transcription.language);
   try {
-    const response = await request("POST", "/api/transcriptions", { body: form });
+    const response = await request("POST", "/api/uploads", { body: form });
     const job = await response.json();
     jobs.add(job);
     $("upload-status").replaceChildren(`${file.name} uploaded: `, el("a", { href: `/jobs/${job.id}`, text: "its job" }), ".");
