@@ -187,6 +187,27 @@ def speech_server(tmp_path: Path) -> AsyncIterator[MediaServer]:
         yield running
 
 
+async def test_many_links_at_once(settings: Settings, server: MediaServer, tmp_path: Path) -> None:
+    bad = "https://x.com/NASA/likes"
+    async with app_in_browser(settings, tmp_path / "profile") as (base, page):
+        await page.open(f"{base}/", "document.body.dataset.feed === 'open'")
+        await type_links(page, server.url("tone.mp3"), bad, server.url("tone.opus"))
+        await page.wait_for(
+            "document.querySelectorAll('#lookups li[data-ok]').length === 3", seconds=10
+        )
+        await page.evaluate("document.getElementById('submit').click(); true")
+        await page.wait_for(
+            f"{_JOBS}.length === 2 && [...{_JOBS}].every(li => li.dataset.state === 'completed')",
+            seconds=90,
+        )
+        left = await page.evaluate(f"{_LINK}.value")
+        assert left == bad  # the refused link stays, with its reason beside it
+        reason = await page.wait_for(
+            "document.querySelector('#lookups li[data-ok=false] .error')?.textContent", seconds=10
+        )
+        assert "unsupported_url" in reason
+
+
 async def grab_transcribed(page: DevTools, base: str, url: str) -> str:
     """Grab `url` with a transcript (English) from `/`; its job id once it has completed."""
     await page.open(f"{base}/", "document.body.dataset.feed === 'open'")

@@ -9,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 // ---- links and their look-up ----------------------------------------------------------------
 
 const lookups = new Map(); // url -> Promise of {info} or {error}
+// Links looked up as you type (each is a request, and requests are rate limited).
+const MAX_LOOKUPS = 25;
 
 function linksOf(text) {
   const seen = new Set();
@@ -42,7 +44,8 @@ function describe(info) {
 
 let lookupTimer = null;
 async function showLookups() {
-  const urls = linksOf($("links").value);
+  const all = linksOf($("links").value);
+  const urls = all.slice(0, MAX_LOOKUPS);
   const list = $("lookups");
   const items = urls.map((url) => {
     const item = el("li", { "data-url": url }, el("span", { className: "url", text: url }), el("span", { className: "muted", text: "looking up…" }));
@@ -62,6 +65,9 @@ async function showLookups() {
     });
     return item;
   });
+  if (all.length > urls.length) {
+    items.push(el("li", { className: "muted", text: `…and ${all.length - urls.length} more, checked when you grab them.` }));
+  }
   list.replaceChildren(...items);
 }
 
@@ -121,14 +127,28 @@ async function submit(event) {
   $("submit").disabled = true;
   const failed = [];
   let queued = 0;
-  for (const url of urls) {
+  const refuse = (url, problem) => {
+    failed.push(url);
+    lookups.set(url, Promise.resolve({ error: problem }));
+  };
+  const { url: _, transcription, ...options } = requestBody("");
+  if (urls.length > 1 && !transcription) {
+    // One request for many links (the rate limit counts requests); refusals come per line.
     try {
-      const job = await sendJSON("POST", "/api/downloads", requestBody(url));
-      jobs.add(job);
-      queued += 1;
+      const batch = await sendJSON("POST", "/api/batches", { urls, ...options });
+      queued = batch.total;
+      for (const line of batch.rejected) refuse(urls[line.line - 1], { code: line.code, message: line.message });
     } catch (problem) {
-      failed.push(url);
-      lookups.set(url, Promise.resolve({ error: problem }));
+      showError(error, problem);
+    }
+  } else {
+    for (const url of urls) {
+      try {
+        jobs.add(await sendJSON("POST", "/api/downloads", requestBody(url)));
+        queued += 1;
+      } catch (problem) {
+        refuse(url, problem);
+      }
     }
   }
   $("submit").disabled = false;
@@ -338,19 +358,11 @@ const jobs = {
     await queue.refresh();
   },
 
-  async refetch(id) {
-    try {
-      this.add(await getJSON(`/api/jobs/${id}`));
-    } catch (error) {
-      showError($("jobs-error"), error);
-    }
-  },
-
   onEvent(event) {
     const row = this.rows.get(event.job_id);
     switch (event.type) {
       case "job.submitted":
-        if (!row) this.refetch(event.job_id);
+        if (!row) this.add(submittedJob(event));
         return;
       case "download.progress":
         row?.setProgress("download", event.progress);
@@ -362,7 +374,7 @@ const jobs = {
         row?.setProgress("transcript", null, event.percent);
         return;
       case "job.state":
-        if (row) row.update({ ...row.job, state: event.state });
+        if (row) row.update({ ...row.job, state: event.state, error: null });
         break;
       case "job.media":
         if (row) row.update({ ...row.job, media: event.media });
@@ -370,12 +382,41 @@ const jobs = {
       case "job.priority":
         if (row) row.update({ ...row.job, priority: event.priority });
         break;
-      default: // completed, failed, cancelled, retry: the stored job says it all
-        this.refetch(event.job_id);
+      case "job.completed":
+        if (row) row.update({ ...row.job, state: "completed", error: null, file_url: `/api/jobs/${event.job_id}/file` });
+        break;
+      case "job.failed":
+        if (row) row.update({ ...row.job, state: "failed", error: event.error });
+        break;
+      case "job.cancelled":
+        if (row) row.update({ ...row.job, state: "cancelled" });
+        break;
+      case "job.retry":
+        if (row) row.update({ ...row.job, state: "queued", error: event.error, retry_at: event.retry_at });
+        break;
+      default:
+        return;
     }
     queue.refresh();
   },
 };
+
+/** The job a `job.submitted` event describes, as `GET /api/jobs/{id}` would show it. */
+function submittedJob(event) {
+  return {
+    id: event.job_id,
+    state: "queued",
+    platform: event.platform,
+    request: event.request,
+    priority: event.request.priority,
+    created_at: event.at,
+    updated_at: event.at,
+    attempts: 0,
+    media: null,
+    error: null,
+    file_url: null,
+  };
+}
 
 const queue = {
   timer: null,
