@@ -404,6 +404,15 @@ async def test_pages_fit_phone_and_desktop_widths(
                 wide = await page.evaluate(_OVERFLOW)
                 assert wide == [], (path, width, wide)
                 await screenshot(page, path, width)
+        # Dark mode follows the system setting.
+        await page.call(
+            "Emulation.setEmulatedMedia",
+            features=[{"name": "prefers-color-scheme", "value": "dark"}],
+        )
+        await page.open(f"{base}/jobs/{job_id}", _READY["jobs"])
+        background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(20, 20, 24)"
+        await screenshot(page, "/dark", 390)
 
 
 _READY = {

@@ -330,9 +330,10 @@ const jobs = {
     return !states.length || states.includes(job.state);
   },
 
+  /** A new job's row; a job already shown is left to its events (an answer that arrives
+   * after them would show an older state). */
   add(job) {
-    const row = this.rows.get(job.id);
-    if (row) { row.update(job); return; }
+    if (this.rows.has(job.id)) return;
     if (!this.matches(job)) return;
     const created = new JobRow(job);
     this.rows.set(job.id, created);
