@@ -386,13 +386,7 @@ async def test_pages_fit_phone_and_desktop_widths(
             "https://x.com/a/likes",
         ]
         for width in (390, 1280):
-            await page.call(
-                "Emulation.setDeviceMetricsOverride",
-                width=width,
-                height=900,
-                deviceScaleFactor=1,
-                mobile=width < 600,
-            )
+            await viewport(page, width)
             for path in [*PAGES, f"/jobs/{job_id}"]:
                 ready = _READY.get(path.split("/")[1], "true")
                 await page.open(f"{base}{path}", ready)
@@ -405,6 +399,7 @@ async def test_pages_fit_phone_and_desktop_widths(
                 assert wide == [], (path, width, wide)
                 await screenshot(page, path, width)
         # Dark mode follows the system setting.
+        await viewport(page, 390)
         await page.call(
             "Emulation.setEmulatedMedia",
             features=[{"name": "prefers-color-scheme", "value": "dark"}],
@@ -413,6 +408,17 @@ async def test_pages_fit_phone_and_desktop_widths(
         background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(20, 20, 24)"
         await screenshot(page, "/dark", 390)
+
+
+async def viewport(page: DevTools, width: int) -> None:
+    """A window `width` CSS pixels wide (a phone's below 600)."""
+    await page.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=width,
+        height=900,
+        deviceScaleFactor=1,
+        mobile=width < 600,
+    )
 
 
 _READY = {
