@@ -134,6 +134,16 @@ async def test_grab_follow_play_and_download(
         )
         assert "Direct media" in shown
         assert "file" in shown
+        # Asked to, the look-up also fetches the title (through the guarded resolving path).
+        await page.evaluate(
+            "const box = document.getElementById('fetch-titles');"
+            "box.checked = true; box.dispatchEvent(new Event('change')); true"
+        )
+        titled = await page.wait_for(
+            "document.querySelector('#lookups li[data-kind]')?.textContent.includes('“tone”')",
+            seconds=20,
+        )
+        assert titled
         await page.evaluate("document.getElementById('format').value = 'mp3'; true")
         await record_states(page)
         await page.evaluate("window.notReloaded = true; document.getElementById('submit').click()")

@@ -21,12 +21,15 @@ function linksOf(text) {
   return [...seen];
 }
 
+const lookupKey = (url) => `${$("fetch-titles").checked ? "fetch " : ""}${url}`;
+
 function lookUp(url) {
-  if (!lookups.has(url)) {
-    lookups.set(url, sendJSON("POST", "/api/resolve", { url })
+  const key = lookupKey(url);
+  if (!lookups.has(key)) {
+    lookups.set(key, sendJSON("POST", "/api/resolve", { url, fetch: $("fetch-titles").checked })
       .then((info) => ({ info }), (error) => ({ error })));
   }
-  return lookups.get(url);
+  return lookups.get(key);
 }
 
 const PLAYLIST_WORDS = {
@@ -39,6 +42,9 @@ function describe(info) {
   const parts = [`${info.platform_name}`, info.kind];
   if (info.playlist !== "none") parts.push(PLAYLIST_WORDS[info.playlist]);
   if (info.media_kinds.includes("video")) parts.push("audio or video");
+  if (info.media && info.media.title) {
+    parts.push(info.media.duration ? `“${info.media.title}” (${clock(info.media.duration)})` : `“${info.media.title}”`);
+  }
   return parts.join(" · ");
 }
 
@@ -79,6 +85,7 @@ function linksChanged() {
 function setUpLinks() {
   const area = $("links");
   area.addEventListener("input", linksChanged);
+  $("fetch-titles").addEventListener("change", linksChanged);
   area.addEventListener("dragover", (event) => { event.preventDefault(); area.classList.add("over"); });
   area.addEventListener("dragleave", () => area.classList.remove("over"));
   area.addEventListener("drop", async (event) => {
@@ -129,7 +136,7 @@ async function submit(event) {
   let queued = 0;
   const refuse = (url, problem) => {
     failed.push(url);
-    lookups.set(url, Promise.resolve({ error: problem }));
+    lookups.set(lookupKey(url), Promise.resolve({ error: problem }));
   };
   const { url: _, transcription, ...options } = requestBody("");
   if (urls.length > 1 && !transcription) {
