@@ -305,6 +305,19 @@ async def test_cancel_a_slow_job_from_the_page(
         assert await page.evaluate(f"{_JOBS}.length") == 1
         await page.evaluate(f"{_JOBS}[0].querySelector('[data-action=cancel]').click(); true")
         await page.wait_for(f"{_JOBS}[0].dataset.state === 'cancelled'", seconds=30)
+        # The same from the job's own page.
+        job_id = await page.evaluate(f"{_JOBS}[0].dataset.jobId")
+        await page.open(f"{base}/jobs/{job_id}", "!!document.querySelector('[data-action=retry]')")
+        await page.evaluate("document.querySelector('[data-action=retry]').click(); true")
+        await page.wait_for("document.body.dataset.state === 'downloading'", seconds=30)
+        await page.evaluate("document.querySelector('[data-action=cancel]').click(); true")
+        await page.wait_for("document.body.dataset.state === 'cancelled'", seconds=30)
+        # Each run's end shows in the timeline, once, as the event stream brings it.
+        await page.wait_for(
+            "document.querySelectorAll('#timeline li[data-type=\"job.cancelled\"]').length === 3",
+            seconds=30,
+        )
+        assert await page.evaluate("document.querySelectorAll('#timeline li').length") > 6
 
 
 async def test_queue_order_and_priority_from_the_page(

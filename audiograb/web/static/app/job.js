@@ -14,6 +14,7 @@ let player = null;
 const segments = new Map(); // index -> {segment, node}
 let threads = [];
 let chosen = null; // the segment a note goes on
+let lastSeq = null; // the last event of the job seen (its `seq`)
 
 // ---- the job ----------------------------------------------------------------------------------
 
@@ -26,7 +27,32 @@ function showJob() {
   $("job-platform").textContent = `${job.platform} · ${job.request.format}`;
   $("job-error").textContent = job.error ? `${job.error.message} (${job.error.code})` : "";
   if (!ACTIVE.has(job.state)) $("job-progress").textContent = "";
+  showActions();
   if (job.state === "completed") showMedia();
+}
+
+let shownActionsFor = null;
+/** Cancel while the job runs or waits, retry once it failed or was cancelled. */
+function showActions() {
+  if (shownActionsFor === job.state) return;
+  shownActionsFor = job.state;
+  const act = (label, name, method, path) => el("button", {
+    type: "button", "data-action": name, className: name === "cancel" ? "danger" : null, text: label,
+    onclick: async () => {
+      showError($("job-error"), null);
+      try {
+        await request(method, path);
+        await refetch();
+        if (!TERMINAL.has(job.state)) follow();
+      } catch (error) {
+        showError($("job-error"), error);
+      }
+    },
+  });
+  const buttons = [];
+  if (!TERMINAL.has(job.state)) buttons.push(act("Cancel", "cancel", "DELETE", base));
+  if (job.state === "failed" || job.state === "cancelled") buttons.push(act("Retry", "retry", "POST", `${base}/retry`));
+  $("job-actions").replaceChildren(...buttons);
 }
 
 async function refetch() {
@@ -238,13 +264,24 @@ async function start() {
   } else {
     $("no-transcript").hidden = false;
   }
+  await follow();
+}
+
+let following = null;
+/** Follow the job's events: its whole log, then live ones. The server ends the stream after a
+ * terminal event and answers 204 once nothing is left; a retry starts following again from
+ * the last event seen. */
+async function follow() {
+  if (following) return;
   const controller = new AbortController();
   addEventListener("pagehide", () => controller.abort());
-  await followEvents(`${base}/events`, {
+  following = followEvents(`${base}/events`, {
     signal: controller.signal,
-    onEvent,
-    until: (event) => TERMINAL.has(event.type.replace("job.", "")),
+    lastId: lastSeq,
+    onEvent: (event, id) => { lastSeq = Number(id); onEvent(event); },
   });
+  await following;
+  following = null;
 }
 
 start();
