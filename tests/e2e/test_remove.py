@@ -1,32 +1,16 @@
 """Removing an ended job: `POST /api/jobs/{id}/remove` over a real pipeline and real files."""
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
-from audiograb.api import create_app
-from audiograb.config import Settings
 from audiograb.domain import JobRequest
-from audiograb.pipeline import Audiograb, open_audiograb
+from audiograb.pipeline import Audiograb
 from tests.mediaserver import MediaServer
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def ag(settings: Settings) -> AsyncIterator[Audiograb]:
-    async with open_audiograb(settings) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(ag: Audiograb) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(ag))  # type: ignore[arg-type]  # ASGI types differ
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as opened:
-        yield opened
 
 
 async def test_remove_forgets_the_job_and_its_file(

@@ -7,7 +7,6 @@ import httpx
 import msgspec
 import pytest
 
-from audiograb.api import create_app
 from audiograb.config import Settings
 from audiograb.engines.ffmpeg import probe
 from audiograb.pipeline import Audiograb, open_audiograb
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.anyio
 async def ag(settings: Settings) -> AsyncIterator[Audiograb]:
     small = msgspec.structs.replace(settings, max_upload_bytes=200_000)
     async with open_audiograb(small) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(ag: Audiograb) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(ag))  # type: ignore[arg-type]  # ASGI types differ
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as opened:
         yield opened
 
 
