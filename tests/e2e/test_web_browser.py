@@ -378,10 +378,12 @@ async def test_keys_wrong_refused_right_works(
         await page.wait_for(f"{_JOBS}[0]?.dataset.state === 'completed'", seconds=60)
         # The file, fetched with the key in a header, downloads from an object URL.
         await page.evaluate("document.querySelector('[data-action=download]').click(); true")
-        await page.wait_for(
-            "document.querySelector('[data-action=download]').href.startsWith('blob:')",
+        name = await page.wait_for(
+            "document.querySelector('[data-action=download]').href.startsWith('blob:')"
+            " && document.querySelector('[data-action=download]').download",
             seconds=10,
         )
+        assert name.endswith(".m4a")  # the server's name for it, not the object URL's
         urls = page.requested_urls()
         assert all(API_KEY not in url for url in urls)
         # The event stream went with the key in a header (a fetch stream, not EventSource).

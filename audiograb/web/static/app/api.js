@@ -104,10 +104,15 @@ export async function sendJSON(method, path, json) {
   return response.status === 204 ? null : response.json();
 }
 
-/** A file from the API as an object URL (with the key, since <a>/<audio> cannot send it). */
-export async function blobURL(path) {
+/** A file from the API as an object URL (with the key, since <a>/<audio> cannot send it),
+ * and the file name the server gives it. */
+export async function blobFile(path) {
   const response = await request("GET", path);
-  return URL.createObjectURL(await response.blob());
+  const disposition = response.headers.get("content-disposition") || "";
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  const name = utf8 ? decodeURIComponent(utf8[1]) : plain ? plain[1] : "";
+  return { url: URL.createObjectURL(await response.blob()), name };
 }
 
 /** Whether media and downloads can use the API's URLs directly (no key needed). */

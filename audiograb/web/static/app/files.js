@@ -1,7 +1,7 @@
 // Links to the API's files. Without a key the browser uses the URL itself (Range requests,
 // streaming); with a key (which an <a> or <audio> cannot send in a header) the file is fetched
 // with it and handed over as an object URL.
-import { blobURL, needsKey } from "./api.js";
+import { blobFile, needsKey } from "./api.js";
 import { el } from "./ui.js";
 
 export function linkTo(href, text) {
@@ -14,7 +14,9 @@ export function fileLink(path, text, attributes = {}) {
   link.addEventListener("click", async (event) => {
     if (!needsKey() || link.dataset.ready) return;
     event.preventDefault();
-    link.href = await blobURL(path);
+    const file = await blobFile(path);
+    link.href = file.url;
+    link.download = file.name;
     link.dataset.ready = "true";
     link.click();
   });
@@ -23,5 +25,5 @@ export function fileLink(path, text, attributes = {}) {
 
 /** The `src` for a media element playing an API file. */
 export async function mediaSource(path) {
-  return needsKey() ? blobURL(path) : path;
+  return needsKey() ? (await blobFile(path)).url : path;
 }
