@@ -319,6 +319,23 @@ class Audiograb:
         await self._scheduler.tell(Poke())
         return job
 
+    async def remove(self, job_id: str) -> None:
+        """Forget an ended job: its record, events and notes, and its file when the file is in
+        the output folder (a file the CLI wrote elsewhere with `-o` stays where it is)."""
+        job = await self.get(job_id)
+        if not job.state.terminal:
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}; cancel it first"
+            )
+        await self._store.delete_job(job_id)
+        if job.output_path is not None:
+            output = anyio.Path(job.output_path)
+            if (
+                await output.parent.resolve()
+                == await anyio.Path(self.settings.output_root).resolve()
+            ):
+                await output.unlink(missing_ok=True)
+
     async def _mark_queued(self, job: Job) -> Job:
         """Record the job as queued again, from the start (a terminal job) or from its last
         completed phase (an interrupted one)."""
@@ -399,6 +416,10 @@ class Audiograb:
             else:
                 await self.get(job_id)
                 yield job_feed(self._store, live, job_id, after)
+
+    async def last_event_id(self) -> int:
+        """The newest event's global id: `subscribe(after=...)` it to follow only what comes."""
+        return await self._store.last_event_id()
 
     async def wait(self, job_id: str) -> Job:
         """Wait until the job has ended (its current run, if it was retried) and return it."""

@@ -8,7 +8,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-__all__ = ["web_routes"]
+__all__ = ["live_routes"]
 
 #: The access guard's `opt` flag for routes that need no key (see `audiograb.api.access`);
 #: spelled out here because edges do not import each other.
@@ -50,4 +50,4 @@ def live_asset(name: FromPath[str]) -> Response[bytes]:
     return Response(_asset(name), media_type=media_type, headers=_HEADERS)
 
 
-web_routes: tuple[ControllerRouterHandler, ...] = (live_page, live_asset)
+live_routes: tuple[ControllerRouterHandler, ...] = (live_page, live_asset)

@@ -1,12 +1,16 @@
 """Fixtures for end-to-end tests: generated media behind a loopback server, a webhook
 receiver, fresh settings."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from audiograb.api import create_app
 from audiograb.config import Settings, load_settings
+from audiograb.pipeline import Audiograb, open_audiograb
+from tests.e2e.browser import needs_chromium
 from tests.media import make_hls, make_master_playlist, make_tone, make_video
 from tests.mediaserver import MediaServer, media_server
 from tests.webhookreceiver import WebhookReceiver, webhook_receiver
@@ -57,3 +61,24 @@ def settings(tmp_path: Path) -> Settings:
         progress_interval=0.05,
         max_concurrent_jobs=2,
     )
+
+
+@pytest.fixture
+async def ag(settings: Settings) -> AsyncIterator[Audiograb]:
+    """The pipeline on `settings`, open for the test."""
+    async with open_audiograb(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def client(ag: Audiograb) -> AsyncIterator[httpx.AsyncClient]:
+    """The API over `ag`, in process (httpx's ASGI transport, in the test's own loop)."""
+    transport = httpx.ASGITransport(app=create_app(ag))  # type: ignore[arg-type]  # ASGI types differ
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as opened:
+        yield opened
+
+
+@pytest.fixture
+def browser() -> None:
+    """Chromium is there (else skip, or under CI=true fail)."""
+    needs_chromium()

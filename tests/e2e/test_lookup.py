@@ -5,7 +5,6 @@ servers: generated media and a fake podcast feed.
 """
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,10 +12,9 @@ import httpx
 import msgspec
 import pytest
 
-from audiograb.api import create_app
 from audiograb.config import Settings
 from audiograb.domain import AudiograbError, ErrorCode, LinkKind
-from audiograb.pipeline import Audiograb, look_up_link, open_audiograb
+from audiograb.pipeline import Audiograb, look_up_link
 from tests.e2e.test_cli import run_cli
 from tests.fakesites import RssItem, fake_sites, rss_feed
 from tests.mediaserver import MediaServer
@@ -26,21 +24,9 @@ pytestmark = pytest.mark.anyio
 SPACE = "https://twitter.com/i/spaces/1YqKDqDXAbwKV?s=20"
 
 
-@pytest.fixture
-async def ag(settings: Settings) -> AsyncIterator[Audiograb]:
-    async with open_audiograb(settings) as opened:
-        yield opened
-
-
-def client_of(ag: Audiograb) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_app(ag))  # type: ignore[arg-type]  # ASGI types differ
-    return httpx.AsyncClient(transport=transport, base_url="http://test")
-
-
-async def test_route_answers_from_the_shape_and_makes_no_job(ag: Audiograb) -> None:
-    async with client_of(ag) as client:
-        answer = await client.post("/api/resolve", json={"url": SPACE})
-        jobs = (await client.get("/api/jobs")).json()
+async def test_route_answers_from_the_shape_and_makes_no_job(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/resolve", json={"url": SPACE})
+    jobs = (await client.get("/api/jobs")).json()
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["platform"] == "x_spaces"
@@ -52,11 +38,10 @@ async def test_route_answers_from_the_shape_and_makes_no_job(ag: Audiograb) -> N
     assert jobs["total"] == 0
 
 
-async def test_route_tells_a_refused_playlist(ag: Audiograb) -> None:
+async def test_route_tells_a_refused_playlist(client: httpx.AsyncClient) -> None:
     url = "https://www.youtube.com/playlist?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG"
-    async with client_of(ag) as client:
-        refused = (await client.post("/api/resolve", json={"url": url})).json()
-        expanded = (await client.post("/api/resolve", json={"url": url, "playlist": True})).json()
+    refused = (await client.post("/api/resolve", json={"url": url})).json()
+    expanded = (await client.post("/api/resolve", json={"url": url, "playlist": True})).json()
     assert (refused["kind"], refused["playlist"]) == ("playlist", "refused")
     assert expanded["playlist"] == "expanded"
 
@@ -71,17 +56,15 @@ async def test_route_tells_a_refused_playlist(ag: Audiograb) -> None:
     ],
 )
 async def test_route_refuses_with_a_stable_code(
-    ag: Audiograb, body: dict[str, object], status: int, code: str
+    client: httpx.AsyncClient, body: dict[str, object], status: int, code: str
 ) -> None:
-    async with client_of(ag) as client:
-        answer = await client.post("/api/resolve", json=body)
+    answer = await client.post("/api/resolve", json=body)
     assert answer.status_code == status, answer.text
     assert answer.json()["error"]["code"] == code
 
 
-async def test_route_is_in_the_openapi_document(ag: Audiograb) -> None:
-    async with client_of(ag) as client:
-        schema = (await client.get("/api/schema/openapi.json")).json()
+async def test_route_is_in_the_openapi_document(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/schema/openapi.json")).json()
     operation = schema["paths"]["/api/resolve"]["post"]
     assert operation["tags"] == ["links"]
     assert "422" in operation["responses"]
@@ -90,11 +73,10 @@ async def test_route_is_in_the_openapi_document(ag: Audiograb) -> None:
     )
 
 
-async def test_fetch_reads_the_served_file(ag: Audiograb, server: MediaServer) -> None:
-    async with client_of(ag) as client:
-        answer = await client.post(
-            "/api/resolve", json={"url": server.url("tone.mp3"), "fetch": True}
-        )
+async def test_fetch_reads_the_served_file(
+    ag: Audiograb, client: httpx.AsyncClient, server: MediaServer
+) -> None:
+    answer = await client.post("/api/resolve", json={"url": server.url("tone.mp3"), "fetch": True})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert (body["kind"], body["fetched"]) == ("file", True)

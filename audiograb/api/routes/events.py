@@ -26,7 +26,7 @@ from audiograb.api.errors import error_responses
 from audiograb.api.sse import EventStreamResponse, sse_frame
 from audiograb.domain import AudiograbError, ErrorCode
 
-__all__ = ["all_events", "job_events"]
+__all__ = ["all_events", "events_head", "job_events"]
 
 _MAX_ID = 2**63 - 1
 _EVENT_ID = re.compile(r"[0-9]{1,19}")
@@ -116,6 +116,20 @@ async def job_events(
                 yield sse_frame(recorded.event.seq, recorded.event)
 
     return EventStreamResponse(live(), keepalive=api.keepalive, closer=api.streams)
+
+
+class EventsHead(msgspec.Struct, frozen=True, kw_only=True):
+    """`GET /api/events/head`: where the global event log stands now."""
+
+    last_event_id: int
+    """The newest event's id (0 when there is none): `?after=` it to skip the history."""
+
+
+@get("/api/events/head", tags=["events"], summary="Newest event id", responses=error_responses())
+async def events_head(api: Api) -> EventsHead:
+    """The id of the newest event, so that a client can follow `/api/events` from now on
+    (`?after=ID`) instead of replaying the whole log, after reading the jobs as they are."""
+    return EventsHead(last_event_id=await api.ag.last_event_id())
 
 
 @get(

@@ -106,7 +106,8 @@ async function start() {
     };
     socket.onopen = () => {
       const start = { type: "start" };
-      const token = new URLSearchParams(location.search).get("token");
+      // The web app's key (kept in this tab by the other pages), else an old-style ?token=.
+      const token = sessionStorage.getItem("audiograb.key") || new URLSearchParams(location.search).get("token");
       if (token) start.token = token;
       if (ui.language.value) start.language = ui.language.value;
       socket.send(JSON.stringify(start));
