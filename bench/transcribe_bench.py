@@ -4,9 +4,9 @@ On a 10-minute speech file (the LibriVox clips joined twenty times over, a secon
 
 - the realtime factor (seconds of audio per second of work; higher is faster; timed in
   alternating rounds, best of each, so that a noisy stretch of the machine does not land on
-  one side only) of a transcription job through AudioGrab (batched VAD chunks, `whisper_batch_size`) and of
-  faster-whisper's sequential `transcribe` called directly with the same model (the bundled
-  tiny.en) and options; goal: AudioGrab at least 2.0x faster;
+  one side only) of a transcription job through AudioGrab (batched VAD chunks,
+  `whisper_batch_size`) and of faster-whisper's sequential `transcribe` called directly with
+  the same model (the bundled tiny.en) and options; goal: AudioGrab at least 2.0x faster;
 - the word error rate of each; goal: AudioGrab's within 1.05x of faster-whisper's (with a
   floor of one percentage point, so that one word on a near-perfect baseline does not decide);
 - the event-loop lag p99 while an AudioGrab job runs; goal: under 20 ms (measured in a round
