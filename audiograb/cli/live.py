@@ -16,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import asyncclick as click
 
-from audiograb.cli.common import fail, reports_errors, settings_of
+from audiograb.cli.common import ExistingFile, fail, reports_errors, settings_of
+from audiograb.domain import ErrorCode
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -107,7 +108,7 @@ async def _receive_until_end(
 
 
 @click.command("live")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=ExistingFile())
 @click.option(
     "--url", default=None, help="Server base URL [default: http://HOST:PORT from settings]."
 )
@@ -164,6 +165,6 @@ async def command(
     try:
         last = await stream_pcm(live_url(base), pcm, start=start, on_message=show, speed=speed)
     except OSError as error:
-        fail(f"cannot reach {base}: {error.strerror or error}")
+        fail(f"cannot reach {base}: {error.strerror or error} [{ErrorCode.NETWORK.value}]")
     if last.get("type") != "done":
         fail(f"{last.get('message', 'the session failed')} [{last.get('code', 'unknown')}]")

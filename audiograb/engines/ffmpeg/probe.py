@@ -41,7 +41,7 @@ class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def probe(path: Path) -> MediaProbe:
-    """Read `path`'s container and streams; anything unreadable is `conversion_failed`."""
+    """Read `path`'s container and streams; anything unreadable is `not_media`."""
     try:
         with av.open(str(path)) as container:
             return _describe(container)
@@ -49,12 +49,13 @@ def probe(path: Path) -> MediaProbe:
         raise
     except Exception as error:
         raise AudiograbError(
-            ErrorCode.CONVERSION_FAILED, f"cannot read {path.name} as media: {_reason(error)}"
+            ErrorCode.NOT_MEDIA, f"cannot read {path.name} as media: {_reason(error)}"
         ) from error
 
 
 def _describe(container: Any) -> MediaProbe:
-    audio = next(iter(container.streams.audio), None)
+    # Random bytes named .mp3 open as an MP3 "stream" of 0 channels at 0 Hz: nothing to decode.
+    audio = next((s for s in container.streams.audio if s.codec_context.channels), None)
     video = next(
         (
             stream
@@ -64,7 +65,7 @@ def _describe(container: Any) -> MediaProbe:
         None,
     )
     if audio is None and video is None:
-        raise AudiograbError(ErrorCode.CONVERSION_FAILED, "the file has no audio or video")
+        raise AudiograbError(ErrorCode.NOT_MEDIA, "the file has no audio or video")
     cover = next(
         (
             stream

@@ -201,10 +201,14 @@ def _decode(path: Path) -> Any:
         audio = None if soundless else faster_whisper.decode_audio(str(path), _SAMPLE_RATE)
     except Exception as exc:
         raise AudiograbError(
-            ErrorCode.TRANSCRIPTION_FAILED, f"could not decode audio from {path.name}: {exc}"
+            ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: {exc}"
         ) from exc
     if audio is None:
-        raise AudiograbError(ErrorCode.TRANSCRIPTION_FAILED, f"{path.name} has no audio track")
+        raise AudiograbError(ErrorCode.NOT_MEDIA, f"{path.name} has no audio track")
+    if not len(audio):  # random bytes named .mp3: a "stream" that decodes to nothing
+        raise AudiograbError(
+            ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: no sound in it"
+        )
     return audio
 
 

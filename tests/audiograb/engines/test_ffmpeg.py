@@ -122,12 +122,12 @@ def test_probe_reads_video(clip: Path) -> None:
     assert found.audio_codec == "aac"
 
 
-def test_probe_of_a_text_file_is_conversion_failed(tmp_path: Path) -> None:
+def test_probe_of_a_text_file_is_not_media(tmp_path: Path) -> None:
     text = tmp_path / "notes.mp3"
     text.write_text("certainly not audio\n" * 50)
     with pytest.raises(AudiograbError) as caught:
         probe(text)
-    assert caught.value.code is ErrorCode.CONVERSION_FAILED
+    assert caught.value.code is ErrorCode.NOT_MEDIA
     assert "notes.mp3" in caught.value.message
 
 
