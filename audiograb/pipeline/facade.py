@@ -66,6 +66,10 @@ UPLOAD = "upload"
 SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 #: Seconds `cancel` waits for a running job to stop and record it.
 CANCEL_DEADLINE = 30.0
+#: The shortest start of a job id that names the job (file names carry 8 characters).
+MIN_ID_PREFIX = 6
+#: How many of the jobs an ambiguous start names the error lists.
+AMBIGUOUS_SHOWN = 5
 
 
 class Audiograb:
@@ -238,8 +242,8 @@ class Audiograb:
         """The job's transcript: complete once the job has completed, else what exists so far."""
         job = await self.get(job_id)
         if not job.request.transcribe:
-            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} was not transcribed")
-        return transcript_of(job, await self._store.events_after(job_id))
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job.id} was not transcribed")
+        return transcript_of(job, await self._store.events_after(job.id))
 
     def match(self, url: str, *, playlist: bool = False) -> MatchedUrl:
         """The platform and canonical form of `url`; raises like `submit` for bad URLs."""
@@ -256,11 +260,28 @@ class Audiograb:
         return await anyio.to_thread.run_sync(ytdlp.extract_info, matched.url, options)
 
     async def get(self, job_id: str) -> Job:
-        """The job as stored; `job_not_found` when there is none."""
+        """The job as stored; `job_not_found` when there is none.
+
+        `job_id` may be any start of the id of 6 or more characters that no other job's id
+        shares (the 8 in a file name, say); one that several share is `invalid_request`.
+        """
         job = await self._store.get_job(job_id)
+        if job is None and len(job_id) >= MIN_ID_PREFIX:
+            job = await self._by_prefix(job_id.lower())
         if job is None:
             raise AudiograbError(ErrorCode.JOB_NOT_FOUND, f"no job {job_id!r}")
         return job
+
+    async def _by_prefix(self, prefix: str) -> Job | None:
+        found = await self._store.job_ids_starting_with(prefix, limit=AMBIGUOUS_SHOWN + 1)
+        if len(found) > 1:
+            shown = ", ".join(job_id[:12] for job_id in found[:AMBIGUOUS_SHOWN])
+            more = ", …" if len(found) > AMBIGUOUS_SHOWN else ""
+            raise AudiograbError(
+                ErrorCode.INVALID_REQUEST,
+                f"{prefix!r} is ambiguous: it starts the ids of {shown}{more}; give more of it",
+            )
+        return await self._store.get_job(found[0]) if found else None
 
     async def list(
         self, *, states: Collection[JobState] | None = None, limit: int = 50, offset: int = 0
@@ -275,6 +296,7 @@ class Audiograb:
     async def cancel(self, job_id: str) -> Job:
         """Stop a queued or running job, remove its partial files, and return it cancelled."""
         job = await self.get(job_id)
+        job_id = job.id
         if job.state.terminal:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
         with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
@@ -293,6 +315,7 @@ class Audiograb:
     async def retry(self, job_id: str) -> Job:
         """Queue a failed, cancelled or interrupted job again; it keeps its id."""
         job = await self.get(job_id)
+        job_id = job.id
         if job.state is JobState.COMPLETED:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} has completed")
         if await self._active(job_id):
@@ -357,7 +380,7 @@ class Audiograb:
 
     async def set_priority(self, job_id: str, priority: int) -> Job:
         """Change a waiting job's priority (1-10); `invalid_state` once it runs or has ended."""
-        await self.get(job_id)
+        job_id = (await self.get(job_id)).id
         job: Job = await self._scheduler.ask(
             lambda reply: SetPriority(job_id=job_id, priority=priority, reply=reply)
         )
@@ -379,11 +402,12 @@ class Audiograb:
             if job_id is None:
                 yield all_feed(self._store, live, after)
             else:
-                await self.get(job_id)
-                yield job_feed(self._store, live, job_id, after)
+                job = await self.get(job_id)
+                yield job_feed(self._store, live, job.id, after)
 
     async def wait(self, job_id: str) -> Job:
         """Wait until the job has ended (its current run, if it was retried) and return it."""
+        job_id = (await self.get(job_id)).id
         async with self.subscribe(job_id, after=await self._store.last_seq(job_id)) as events:
             async for recorded in events:
                 if is_terminal(recorded.event):
