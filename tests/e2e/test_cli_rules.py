@@ -4,6 +4,7 @@ output when piped, nothing left behind."""
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,32 @@ def test_a_transcript_to_stdout_leaves_no_file_behind(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "young man" in result.stdout.lower()
     assert list((tmp_path / "d" / "output").glob("*")) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [("empty.mp3", "not_media"), ("http://no-such-host.invalid/a.mp3", "not_found")],
+)
+def test_permanent_failures_are_not_retried(tmp_path: Path, path: str, code: str) -> None:
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    with media_server(tmp_path) as site:
+        url = path if "://" in path else site.url(path)
+        result = run_cli("download", url, "-o", f"{tmp_path}/out/", data=tmp_path / "d")
+    assert result.returncode == 1
+    assert "retry" not in result.stderr
+    assert _last_line(result.stderr).endswith(f"[{code}]")
+
+
+def test_a_retry_is_shown_as_it_is_planned(tmp_path: Path) -> None:
+    with socket.socket() as unused:  # a port nothing listens on: refused, a transient failure
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    os.environ["AUDIOGRAB_RETRY_BASE_DELAY"] = "0.2"
+    try:
+        result = run_cli("download", f"http://127.0.0.1:{port}/a.mp3", data=tmp_path / "d")
+    finally:
+        del os.environ["AUDIOGRAB_RETRY_BASE_DELAY"]
+    assert result.returncode == 1
+    retries = [line for line in result.stderr.splitlines() if line.startswith("retry ")]
+    assert [line.split(" in ")[0] for line in retries] == ["retry 1/3", "retry 2/3", "retry 3/3"]
+    assert _last_line(result.stderr).endswith("[network]")
