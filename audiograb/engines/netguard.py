@@ -72,7 +72,8 @@ class AddressPolicy(msgspec.Struct, frozen=True, kw_only=True):
             if _special(candidate):
                 raise AudiograbError(
                     ErrorCode.FORBIDDEN_ADDRESS,
-                    f"refusing to connect to a non-public address ({ip})",
+                    f"refusing to connect to a non-public address ({ip}); set"
+                    " AUDIOGRAB_ALLOW_PRIVATE_NETWORKS=true where that is wanted",
                 )
 
     def _explicitly_allowed(self, ip: IPAddress) -> bool:

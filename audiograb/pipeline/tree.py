@@ -25,6 +25,7 @@ then the scheduler: running jobs are interrupted (their work folders kept, to re
 start), and the journal, still up, records what they said last.
 """
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -61,6 +62,18 @@ SHUTDOWN_GRACE = 20.0
 M = TypeVar("M")
 
 
+def _require_asyncio() -> None:
+    """AudioGrab's store (aiosqlite) and bot (aiogram) need asyncio: say so plainly at once,
+    rather than fail deep inside them (under trio, say)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "AudioGrab runs on asyncio, not this event loop: start it with asyncio.run(...)"
+            " or anyio.run(..., backend='asyncio')"
+        ) from None
+
+
 @asynccontextmanager
 async def open_audiograb(
     settings: Settings | None = None,
@@ -78,6 +91,7 @@ async def open_audiograb(
     planner and the notifier: one-shot commands leave schedules and webhooks to the server.
     `clock` (default: the system's) is what retries, schedules and webhook backoff go by.
     """
+    _require_asyncio()
     clock = clock or SystemClock()
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)

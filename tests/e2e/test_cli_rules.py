@@ -185,3 +185,26 @@ def test_a_retry_is_shown_as_it_is_planned(tmp_path: Path) -> None:
     retries = [line for line in result.stderr.splitlines() if line.startswith("retry ")]
     assert [line.split(" in ")[0] for line in retries] == ["retry 1/3", "retry 2/3", "retry 3/3"]
     assert _last_line(result.stderr).endswith("[network]")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["download", "{loopback}"], "AUDIOGRAB_ALLOW_PRIVATE_NETWORKS"),
+        (["schedule", "https://example.com/a.mp3"], "--at"),
+        (["schedule", "https://example.com/a.mp3", "--at", "tomorrow"], "--at"),
+        (["schedule", "https://example.com/a.mp3", "--cron", "61 * * * *"], "--cron"),
+        (["batch", "{playlists}"], "audiograb download --playlist"),
+    ],
+)
+def test_messages_name_what_to_type(
+    server: MediaServer, tmp_path: Path, args: list[str], words: str
+) -> None:
+    playlists = tmp_path / "urls.txt"
+    playlists.write_text(
+        "https://www.youtube.com/playlist?list=PLrAXtmErZgOeiKm4sgNOknGvNjby9efdf\n"
+    )
+    argv = [a.format(loopback=server.url("tone.m4a"), playlists=playlists) for a in args]
+    result = run_cli(*argv, data=tmp_path / "d", private=False)
+    assert result.returncode == 1, result.stderr
+    assert words in result.stderr.strip().splitlines()[0 if args[0] == "batch" else -1]
