@@ -208,3 +208,14 @@ def test_messages_name_what_to_type(
     result = run_cli(*argv, data=tmp_path / "d", private=False)
     assert result.returncode == 1, result.stderr
     assert words in result.stderr.strip().splitlines()[0 if args[0] == "batch" else -1]
+
+
+def test_a_direct_link_takes_its_title_from_the_files_tags(tmp_path: Path) -> None:
+    make_tone(tmp_path / "libri.mp3", seconds=1.0, title="Libri MP3")
+    with media_server(tmp_path) as site:
+        result = run_cli(
+            "download", site.url("libri.mp3"), "-o", f"{tmp_path}/out/", data=tmp_path / "d"
+        )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).name.startswith("Libri MP3 [")
+    assert "Libri MP3" in run_cli("jobs", data=tmp_path / "d").stdout
