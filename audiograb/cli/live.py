@@ -17,7 +17,7 @@ import anyio
 import asyncclick as click
 
 from audiograb.cli.common import ExistingFile, fail, reports_errors, settings_of
-from audiograb.domain import ErrorCode
+from audiograb.domain import AudiograbError, ErrorCode
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -39,17 +39,29 @@ def live_url(base: str) -> str:
 
 
 def read_pcm16(path: Path) -> bytes:
-    """The audio of `path` as mono 16-bit little-endian PCM at 16 kHz."""
+    """The audio of `path` as mono 16-bit little-endian PCM at 16 kHz; `not_media` when there
+    is none to decode (random bytes, a text file, a video without sound)."""
     import av  # here, not at the top: it would slow every other command
 
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     chunks: list[bytes] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudiograbError(ErrorCode.NOT_MEDIA, f"{path.name} has no audio track")
+            for frame in container.decode(audio=0):
+                chunks.extend(
+                    bytes(out.planes[0])[: out.samples * 2] for out in resampler.resample(frame)
+                )
             chunks.extend(
-                bytes(out.planes[0])[: out.samples * 2] for out in resampler.resample(frame)
+                bytes(out.planes[0])[: out.samples * 2] for out in resampler.resample(None)
             )
-        chunks.extend(bytes(out.planes[0])[: out.samples * 2] for out in resampler.resample(None))
+    except av.FFmpegError as error:
+        raise AudiograbError(
+            ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: {error.strerror}"
+        ) from None
+    if not chunks:
+        raise AudiograbError(ErrorCode.NOT_MEDIA, f"no sound could be decoded from {path.name}")
     return b"".join(chunks)
 
 
