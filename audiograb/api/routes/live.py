@@ -161,7 +161,10 @@ def _leaves(group: BaseExceptionGroup[Exception]) -> list[Exception]:
     """The errors of a group and of the groups inside it, in order."""
     found: list[Exception] = []
     for error in group.exceptions:
-        found.extend(_leaves(error) if isinstance(error, ExceptionGroup) else [error])
+        if isinstance(error, BaseExceptionGroup):
+            found.extend(_leaves(error))
+        else:
+            found.append(error)
     return found
 
 
