@@ -61,15 +61,18 @@ def _assert_cancelled(code: int, stderr: str) -> None:
     assert stderr.strip().splitlines()[-1] == "error: cancelled [cancelled]"
 
 
-async def test_ctrl_c_in_convert(tmp_path: Path) -> None:
-    source = make_tone(tmp_path / "long.wav", seconds=1800.0, waveform="noise")
-    argv = [str(BIN / "audiograb"), "convert", "-f", "mp3", str(source)]
-    async with await anyio.open_process(
-        argv, env=_env(tmp_path / "d"), start_new_session=True
-    ) as process:
-        await _read_until(process, lambda text: "converting" in text)
+async def _ctrl_c_once(args: list[str], data: Path, started: str) -> None:
+    """Run `audiograb *args`, press Ctrl-C once stderr shows `started`, check the ending."""
+    argv = [str(BIN / "audiograb"), *args]
+    async with await anyio.open_process(argv, env=_env(data), start_new_session=True) as process:
+        await _read_until(process, lambda text: started in text)
         code, stderr = await _ctrl_c(process)
     _assert_cancelled(code, stderr)
+
+
+async def test_ctrl_c_in_convert(tmp_path: Path) -> None:
+    source = make_tone(tmp_path / "long.wav", seconds=1800.0, waveform="noise")
+    await _ctrl_c_once(["convert", "-f", "mp3", str(source)], tmp_path / "d", "converting")
     left = sorted([p.name async for p in anyio.Path(tmp_path).iterdir()])
     assert left == ["d", "long.wav"]  # no partial mp3
 
@@ -77,13 +80,8 @@ async def test_ctrl_c_in_convert(tmp_path: Path) -> None:
 async def test_ctrl_c_in_download(server: MediaServer, tmp_path: Path) -> None:
     server.slow("/long.m4a", 20_000)
     out = tmp_path / "out"
-    argv = [str(BIN / "audiograb"), "download", server.url("long.m4a"), "-o", f"{out}/"]
-    async with await anyio.open_process(
-        argv, env=_env(tmp_path / "d"), start_new_session=True
-    ) as process:
-        await _read_until(process, lambda text: "downloading" in text)
-        code, stderr = await _ctrl_c(process)
-    _assert_cancelled(code, stderr)
+    args = ["download", server.url("long.m4a"), "-o", f"{out}/"]
+    await _ctrl_c_once(args, tmp_path / "d", "downloading")
     assert not out.exists() or list(out.iterdir()) == []
 
 
