@@ -160,6 +160,9 @@ async def _main(group: click.Group) -> int:
         result = await group.main(standalone_mode=False)
     except click.Abort:  # Click's reading of a KeyboardInterrupt
         _exit(CANCELLED, EXIT_INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as error:  # a bare `audiograb`: not a mistake
+        click.echo(error.format_message())
+        return 0
     except click.FileError as error:
         _exit(f"{error.format_message()} [{ErrorCode.FILE_NOT_FOUND.value}]", EXIT_FAILED)
     except click.ClickException as error:

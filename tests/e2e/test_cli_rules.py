@@ -219,3 +219,10 @@ def test_a_direct_link_takes_its_title_from_the_files_tags(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).name.startswith("Libri MP3 [")
     assert "Libri MP3" in run_cli("jobs", data=tmp_path / "d").stdout
+
+
+def test_a_bare_command_shows_its_help_not_an_error(tmp_path: Path) -> None:
+    result = run_cli(data=tmp_path / "d")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: audiograb [OPTIONS] COMMAND [ARGS]...")
+    assert result.stderr == ""
