@@ -57,6 +57,7 @@ async def test_a_unique_start_names_a_job_on_the_api(settings: Settings) -> None
         ambiguous = await http.get("/api/jobs/757fe6")
         retried = await http.post("/api/jobs/757fe6/retry")
         cancelled = await http.delete("/api/jobs/757fe63f")
+        notes = await http.get("/api/jobs/757fe6aa/annotations")
     assert found.status_code == 200, found.text
     assert found.json()["id"] == TWINS[1]
     assert ambiguous.status_code == 400
@@ -64,3 +65,4 @@ async def test_a_unique_start_names_a_job_on_the_api(settings: Settings) -> None
     assert retried.status_code == 400
     assert cancelled.status_code == 409  # found, and already ended: not 404
     assert cancelled.json()["error"]["message"] == f"job {TWINS[0]} is already failed"
+    assert notes.status_code == 200, notes.text

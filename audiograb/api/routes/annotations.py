@@ -219,7 +219,7 @@ async def annotation_socket(
     socket: WebSocket[Any, Any, Any], job_id: FromPath[str], api: Api
 ) -> None:
     """Live changes to the job's annotations, and changes from this client (see the module)."""
-    await api.job(job_id)
+    job_id = (await api.job(job_id)).id  # a short id names the job too
     await socket.accept()
     author = identity_of(socket)
     lock = anyio.Lock()
