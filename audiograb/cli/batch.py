@@ -9,6 +9,7 @@ import asyncclick as click
 from audiograb.cli.common import (
     CANCELLED,
     EXIT_INTERRUPTED,
+    ReadableFile,
     fail,
     priority_option,
     quality_option,
@@ -51,7 +52,7 @@ async def _wait_all(ag: Audiograb, job_ids: list[str]) -> list[Job]:
 
 
 @click.command("batch")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=ReadableFile())
 @click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default="m4a")
 @quality_option()
 @priority_option()

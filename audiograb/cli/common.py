@@ -187,6 +187,20 @@ class ExistingFile(click.ParamType[Path]):
         return path
 
 
+class ReadableFile(click.File):
+    """`click.File` for reading (`-` is stdin) whose missing file is `[file_not_found]`, as
+    every face says, not Click's usage error."""
+
+    def __init__(self) -> None:
+        super().__init__("r", encoding="utf-8-sig")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"cannot read {error.message}") from None
+
+
 # Links people type or paste without a scheme, which the CLI still takes for URLs.
 _SCHEMELESS = ("www.", "x.com/", "twitter.com/", "youtu.be/")
 

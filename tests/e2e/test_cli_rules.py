@@ -66,6 +66,8 @@ def test_transcribe_never_replaces_a_file_nor_misnames_one(tmp_path: Path) -> No
     ("args", "code", "exit_code"),
     [
         (["convert", "nonexistent.wav"], "file_not_found", 1),
+        (["batch", "nonexistent.txt"], "file_not_found", 1),
+        (["live", "nonexistent.wav"], "file_not_found", 1),
         (["convert", "{tone}"], "invalid_request", 1),  # no format: which one?
         (["convert", "--video", "-f", "mp3", "{tone}"], "invalid_request", 1),
         (["download", "--video", "-f", "mp3", "https://example.com/a.mp4"], "invalid_request", 1),
