@@ -117,8 +117,9 @@ def check_url(url: str, policy: AddressPolicy) -> None:
     """Check a submitted URL before any work starts: a cheap, early, readable refusal.
 
     Raises `invalid_url` unless it is http(s) with a host, `not_found` if the host name does
-    not exist, `network` if it cannot be resolved now, and `forbidden_address` if any address it resolves to is refused. This does not
-    replace the connection-time check of `guarded`, which also covers redirects and fragments.
+    not exist, `network` if it cannot be resolved now, and `forbidden_address` if any address
+    it resolves to is refused. This does not replace the connection-time check of `guarded`,
+    which also covers redirects and fragments.
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() not in _SCHEMES or not parts.hostname:

@@ -8,7 +8,7 @@ import msgspec
 
 from audiograb.domain import AudiograbError, ErrorCode
 
-__all__ = ["MediaProbe", "probe"]
+__all__ = ["MediaProbe", "audio_decodes", "probe"]
 
 
 class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,7 +44,12 @@ def probe(path: Path) -> MediaProbe:
     """Read `path`'s container and streams; anything unreadable is `not_media`."""
     try:
         with av.open(str(path)) as container:
-            return _describe(container)
+            described = _describe(container)
+            if described.audio_codec is not None and not audio_decodes(container):
+                if described.video_codec is None:
+                    raise AudiograbError(ErrorCode.NOT_MEDIA, f"{path.name} holds no sound")
+                described = msgspec.structs.replace(described, audio_codec=None)
+            return described
     except AudiograbError:
         raise
     except Exception as error:
@@ -53,9 +58,34 @@ def probe(path: Path) -> MediaProbe:
         ) from error
 
 
+#: Packets decoded at the start of an audio stream to see that it holds sound at all.
+_TRIAL_PACKETS = 50
+
+
+def audio_decodes(container: Any) -> bool:
+    """Whether the container's first audio stream decodes to sound.
+
+    Random bytes named .mp3 open as an MP3 "stream", of 0 channels at 0 Hz mostly, now and
+    then with a header that looks right; either way nearly all its packets fail, where a real
+    stream's decode (a cut first frame aside). So: more of the first packets decode than fail.
+    Reads the first packets only (the container is left read past them).
+    """
+    stream = next(iter(container.streams.audio), None)
+    if stream is None or not stream.codec_context.channels:
+        return False
+    decoded = failed = 0
+    for index, packet in enumerate(container.demux(stream)):
+        if index >= _TRIAL_PACKETS:
+            break
+        try:
+            decoded += bool(packet.decode())
+        except av.FFmpegError:
+            failed += 1
+    return decoded > failed
+
+
 def _describe(container: Any) -> MediaProbe:
-    # Random bytes named .mp3 open as an MP3 "stream" of 0 channels at 0 Hz: nothing to decode.
-    audio = next((s for s in container.streams.audio if s.codec_context.channels), None)
+    audio = next(iter(container.streams.audio), None)
     video = next(
         (
             stream

@@ -25,6 +25,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from audiograb.domain.errors import AudiograbError, ErrorCode
 from audiograb.domain.transcript import Segment, TranscribeOptions, Transcript, Word
+from audiograb.engines.ffmpeg import audio_decodes
 
 __all__ = ["SegmentCallback", "transcribe_file"]
 
@@ -195,9 +196,15 @@ def _decode(path: Path) -> Any:
     if not path.is_file():
         raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {path}")
     try:
-        # A video without sound would fail deep in PyAV with "tuple index out of range".
+        # A video without sound would fail deep in PyAV with "tuple index out of range", and
+        # random bytes decode to nothing, or to a few frames of noise: both are not media.
         with av.open(str(path), metadata_errors="ignore") as container:
             soundless = not container.streams.audio
+            sound = not soundless and audio_decodes(container)
+        if not soundless and not sound:
+            raise AudiograbError(
+                ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: no sound in it"
+            )
         audio = None if soundless else faster_whisper.decode_audio(str(path), _SAMPLE_RATE)
     except Exception as exc:
         raise AudiograbError(
@@ -205,10 +212,6 @@ def _decode(path: Path) -> Any:
         ) from exc
     if audio is None:
         raise AudiograbError(ErrorCode.NOT_MEDIA, f"{path.name} has no audio track")
-    if not len(audio):  # random bytes named .mp3: a "stream" that decodes to nothing
-        raise AudiograbError(
-            ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: no sound in it"
-        )
     return audio
 
 
