@@ -1,9 +1,9 @@
 """What every subcommand shares: settings, exit codes and turning errors into one line.
 
-The one rule (README, "Errors"): whatever goes wrong, a command ends with one line on stderr,
-`error: <what happened> [<code>]`, and a non-zero exit: 2 for a command line that cannot be
-parsed (`[usage]`), 130 for Ctrl-C (`[cancelled]`), 1 for everything else. The codes are the
-API's error codes.
+The one rule (the README's "Errors follow one rule"): whatever goes wrong, a command ends
+with one line on stderr, `error: <what happened> [<code>]`, and a non-zero exit: 2 for a
+command line that cannot be parsed (`[usage]`) or a bad setting, 130 for Ctrl-C
+(`[cancelled]`), 1 for everything else. The codes are the API's error codes.
 """
 
 import asyncio
