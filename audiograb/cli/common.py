@@ -88,9 +88,12 @@ def ctrl_c_cancels() -> Iterator[Interrupt]:
         interrupt.caught = True
         scope.cancel()
 
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for number in signals:
-        loop.add_signal_handler(number, on_signal)
+    signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+    try:
+        for number in signals:
+            loop.add_signal_handler(number, on_signal)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread; Windows
+        signals = ()
     try:
         with scope:
             yield interrupt
