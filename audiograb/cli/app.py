@@ -21,15 +21,39 @@ from audiograb.cli.common import looks_like_url
 
 
 class UrlShortcutGroup(click.Group):
-    """A group where `audiograb URL` means `audiograb download URL`."""
+    """A group where `audiograb [OPTIONS] URL` means `audiograb download [OPTIONS] URL`.
 
-    async def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        first = args[0] if args else ""
-        if self.get_command(ctx, first) is None and looks_like_url(first):
-            args = ["download", *args]
-        return await super().resolve_command(ctx, args)
+    The download's options may come before the URL (`xdownloader -f mp3 URL`), as the
+    original tool took them: without a command name, arguments holding a URL go to `download`.
+    """
+
+    async def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = self._own_options_end(args)
+        rest = args[own:]
+        first = rest[0] if rest else ""
+        if (
+            self.get_command(ctx, first) is None
+            and first not in ctx.help_option_names
+            and any(looks_like_url(arg) for arg in rest)
+        ):
+            args = [*args[:own], "download", *rest]
+        return await super().parse_args(ctx, args)
+
+    def _own_options_end(self, args: list[str]) -> int:
+        """Where the group's own options (`--data-dir DIR`, `--version`) end in `args`."""
+        takes_value = {
+            name: not param.is_flag
+            for param in self.params
+            if isinstance(param, click.Option)
+            for name in param.opts
+        }
+        index = 0
+        while index < len(args):
+            name = args[index].split("=", 1)[0]
+            if name not in takes_value:
+                break
+            index += 2 if takes_value[name] and "=" not in args[index] else 1
+        return index
 
 
 @click.group(cls=UrlShortcutGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,6 +1,5 @@
 """`audiograb batch FILE`: download every URL of a text file (one a line, `#` comments)."""
 
-import signal
 import sys
 from pathlib import Path
 
@@ -8,7 +7,9 @@ import anyio
 import asyncclick as click
 
 from audiograb.cli.common import (
+    CANCELLED,
     EXIT_INTERRUPTED,
+    ReadableFile,
     fail,
     priority_option,
     quality_option,
@@ -50,15 +51,8 @@ async def _wait_all(ag: Audiograb, job_ids: list[str]) -> list[Job]:
     return ended
 
 
-async def _cancel_on_interrupt(ag: Audiograb, batch_id: str) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            await ag.batches.cancel(batch_id)
-            return
-
-
 @click.command("batch")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=ReadableFile())
 @click.option("-f", "--format", "format_", type=click.Choice(FORMATS), default="m4a")
 @quality_option()
 @priority_option()
@@ -96,11 +90,13 @@ async def command(
         click.echo(f"batch {result.batch.id}: {len(result.jobs)} jobs queued", err=True)
         if no_wait:
             return
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_cancel_on_interrupt, ag, result.batch.id)
+        try:
             ended = await _wait_all(ag, [job.id for job in result.jobs])
-            tasks.cancel_scope.cancel()
+        except anyio.get_cancelled_exc_class():  # Ctrl-C: see `reports_errors`
+            with anyio.CancelScope(shield=True):
+                await ag.batches.cancel(result.batch.id)
+            raise
     if any(job.state is JobState.CANCELLED for job in ended):
-        fail("cancelled", EXIT_INTERRUPTED)
+        fail(CANCELLED, EXIT_INTERRUPTED)
     if any(job.state is not JobState.COMPLETED for job in ended) or result.batch.rejected:
         sys.exit(1)

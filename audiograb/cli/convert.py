@@ -6,11 +6,24 @@ from pathlib import Path
 import anyio
 import asyncclick as click
 
-from audiograb.cli.common import fail, overwrite_option, quality_option, reports_errors, settings_of
+from audiograb.cli.common import (
+    ExistingFile,
+    overwrite_option,
+    quality_option,
+    reports_errors,
+    settings_of,
+)
 from audiograb.cli.download import FORMATS
-from audiograb.cli.output import choose_format, refuse_existing, split_output
+from audiograb.cli.output import check_writable, choose_format, refuse_existing, split_output
 from audiograb.cli.progress import ProgressLine
-from audiograb.domain import AudioFormat, ConversionProgress, MediaKind, Quality
+from audiograb.domain import (
+    AudioFormat,
+    AudiograbError,
+    ConversionProgress,
+    ErrorCode,
+    MediaKind,
+    Quality,
+)
 from audiograb.pipeline import open_audiograb
 
 
@@ -24,7 +37,7 @@ def default_output(source: Path, target: AudioFormat) -> Path:
 
 
 @click.command("convert")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=ExistingFile())
 @click.option(
     "-f",
     "--format",
@@ -61,8 +74,11 @@ async def command(
     target = choose_format(format_, named, None, video=video)
     dest = named or folder / default_output(file, target).name
     if _same_file(dest, file):
-        fail(f"{dest} is the input file; choose another name with -o")
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST, f"{dest} is the input file; choose another name with -o"
+        )
     refuse_existing(dest, overwrite)
+    check_writable(dest.parent)
     line = ProgressLine(sys.stderr)
 
     def show(progress: ConversionProgress) -> None:

@@ -4,13 +4,14 @@ import asyncclick as click
 
 from audiograb.cli.common import (
     overwrite_option,
+    priority_option,
     quality_option,
     reports_errors,
     settings_of,
     with_scheme,
 )
 from audiograb.cli.follow import finish, follow
-from audiograb.cli.output import choose_format, refuse_existing, split_output
+from audiograb.cli.output import check_writable, choose_format, refuse_existing, split_output
 from audiograb.domain import AudioFormat, JobRequest, MediaKind, Quality
 from audiograb.pipeline import open_audiograb
 
@@ -28,6 +29,7 @@ FORMATS = [f.value for f in AudioFormat]
     help="Output format (default: the -o file's extension, else m4a; mp4 with --video).",
 )
 @quality_option()
+@priority_option()
 @click.option("--video", is_flag=True, help="Keep the video too (saved as mp4).")
 @click.option("--playlist", is_flag=True, help="Download a whole playlist when the URL names one.")
 @click.option(
@@ -45,6 +47,7 @@ async def command(
     url: str,
     format_: str | None,
     quality: str,
+    priority: int,
     video: bool,
     playlist: bool,
     output: str | None,
@@ -56,11 +59,13 @@ async def command(
     chosen = choose_format(format_, dest, AudioFormat.M4A, video=video)
     if dest is not None:
         refuse_existing(dest, overwrite)
+    check_writable(folder)
     settings = settings_of(ctx, output_dir=folder)
     request = JobRequest(
         url=with_scheme(url),
         format=chosen,
         quality=Quality(quality),
+        priority=priority,
         media=media,
         playlist=playlist,
     )

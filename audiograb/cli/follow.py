@@ -1,33 +1,31 @@
 """Follow a job to its end with a live progress line; Ctrl-C cancels it cleanly."""
 
-import signal
+import contextlib
 import sys
 
 import anyio
 
-from audiograb.cli.common import EXIT_INTERRUPTED, fail
+from audiograb.cli.common import CANCELLED, EXIT_INTERRUPTED, fail
 from audiograb.cli.progress import ProgressLine
-from audiograb.domain import Job, JobState
+from audiograb.domain import AudiograbError, ErrorCode, Job, JobError, JobState
 from audiograb.pipeline import Audiograb
 
 
-async def _cancel_on_interrupt(ag: Audiograb, job_id: str) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            await ag.cancel(job_id)
-            return
-
-
 async def follow(ag: Audiograb, job_id: str) -> Job:
-    """Show the job's progress until it ends; return it in its final state."""
-    line = ProgressLine(sys.stderr)
+    """Show the job's progress until it ends; return it in its final state.
+
+    Cancelled (Ctrl-C: see `reports_errors`), it cancels the job first, so its partial files
+    go and the database says `cancelled`, not a job for the next start to resume.
+    """
+    line = ProgressLine(sys.stderr, retry_limit=ag.settings.retry_limit)
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_cancel_on_interrupt, ag, job_id)
-            async with ag.subscribe(job_id) as events:
-                async for recorded in events:
-                    line.show(recorded.event)
-            group.cancel_scope.cancel()
+        async with ag.subscribe(job_id) as events:
+            async for recorded in events:
+                line.show(recorded.event)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True), contextlib.suppress(AudiograbError):
+            await ag.cancel(job_id)  # `invalid_state` when it ended meanwhile
+        raise
     finally:
         line.close()
     return await ag.get(job_id)
@@ -42,6 +40,9 @@ def finish(job: Job) -> None:
         print(job.output_path)
         return
     if job.state is JobState.CANCELLED:
-        fail("cancelled; partial files were removed", EXIT_INTERRUPTED)
-    reason = f"{job.error.message} [{job.error.code.value}]" if job.error else job.state.value
+        fail(CANCELLED, EXIT_INTERRUPTED)
+    error = job.error or JobError(
+        code=ErrorCode.INTERRUPTED, message=f"the job ended {job.state.value}"
+    )
+    reason = f"{error.message} [{error.code.value}]"
     fail(reason)

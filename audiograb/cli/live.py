@@ -16,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import asyncclick as click
 
-from audiograb.cli.common import fail, reports_errors, settings_of
+from audiograb.cli.common import ExistingFile, fail, reports_errors, settings_of
+from audiograb.domain import AudiograbError, ErrorCode
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -38,11 +39,20 @@ def live_url(base: str) -> str:
 
 
 def read_pcm16(path: Path) -> bytes:
-    """The audio of `path` as mono 16-bit little-endian PCM at 16 kHz."""
+    """The audio of `path` as mono 16-bit little-endian PCM at 16 kHz; `not_media` when there
+    is none to decode (random bytes, a text file, a video without sound, a playlist)."""
     # Imported here, not at the top: PyAV would slow every other command.
-    from audiograb.engines.ffmpeg.inputs import decode_pcm16
+    from audiograb.engines.ffmpeg.inputs import decode_pcm16, open_failure
 
-    return decode_pcm16(path, sample_rate=SAMPLE_RATE)
+    try:
+        pcm = decode_pcm16(path, sample_rate=SAMPLE_RATE)
+    except Exception as error:  # PyAV's errors: no audio stream, nothing it can demux
+        raise AudiograbError(
+            ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: {open_failure(error)}"
+        ) from None
+    if not pcm:
+        raise AudiograbError(ErrorCode.NOT_MEDIA, f"no sound could be decoded from {path.name}")
+    return pcm
 
 
 async def stream_pcm(
@@ -100,7 +110,7 @@ async def _receive_until_end(
 
 
 @click.command("live")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=ExistingFile())
 @click.option(
     "--url", default=None, help="Server base URL [default: http://HOST:PORT from settings]."
 )
@@ -157,6 +167,6 @@ async def command(
     try:
         last = await stream_pcm(live_url(base), pcm, start=start, on_message=show, speed=speed)
     except OSError as error:
-        fail(f"cannot reach {base}: {error.strerror or error}")
+        fail(f"cannot reach {base}: {error.strerror or error} [{ErrorCode.NETWORK.value}]")
     if last.get("type") != "done":
         fail(f"{last.get('message', 'the session failed')} [{last.get('code', 'unknown')}]")

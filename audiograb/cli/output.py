@@ -1,9 +1,14 @@
-"""Where `download` and `convert` write, and in which format: `-o`, `-f` and `--overwrite`."""
+"""Where `download`, `convert` and `transcribe` write, and in which format: `-o`, `-f` and
+`--overwrite`; and whether they can write there at all, checked before any work starts."""
 
+import tempfile
+from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
-from audiograb.cli.common import fail
 from audiograb.domain import AudioFormat, AudiograbError, ErrorCode
+
+F = TypeVar("F", bound=StrEnum)
 
 
 def split_output(output: str | None) -> tuple[Path, Path | None]:
@@ -25,21 +30,46 @@ def choose_format(
     An `-o` file named for another format than `-f` is refused: `episode.mp3` holding M4A data
     fools players and people alike. Names with other extensions (or none) are taken as given.
     """
-    named = _format_named_by(dest)
+    found = pick_format(AudioFormat, chosen, dest, AudioFormat.MP4 if video else default)
+    if video and found is not AudioFormat.MP4:
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST, "video is saved as mp4; drop -f or use -f mp4"
+        )
+    return found
+
+
+def pick_format(formats: type[F], chosen: str | None, dest: Path | None, default: F | None) -> F:
+    """`-f`, else the format the `-o` file's extension names, else `default`; `-f` and an
+    extension that disagree are refused (`invalid_request`)."""
+    named = _format_named_by(formats, dest)
     if chosen is None:
-        found = named or (AudioFormat.MP4 if video else default)
+        found = named or default
         if found is None:
-            fail("which format? pass -f FORMAT, or name the -o file with its extension")
-    elif named is not None and named.value != chosen:
+            raise AudiograbError(
+                ErrorCode.INVALID_REQUEST,
+                "which format? pass -f FORMAT, or name the -o file with its extension",
+            )
+        return found
+    if named is not None and named.value != chosen:
         raise AudiograbError(
             ErrorCode.INVALID_REQUEST,
             f"{dest} is named for {named.value}, not {chosen}; rename it or change -f",
         )
-    else:
-        found = AudioFormat(chosen)
-    if video and found is not AudioFormat.MP4:
-        fail("video is saved as mp4; drop -f or use -f mp4")
-    return found
+    return formats(chosen)
+
+
+def check_writable(folder: Path) -> None:
+    """Make sure a file can be written in `folder` (made if missing), before any download or
+    conversion: `not_writable` now beats a failure after minutes of downloading."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = "a file, not a folder" if isinstance(error, FileExistsError) else error.strerror
+        raise AudiograbError(
+            ErrorCode.NOT_WRITABLE, f"cannot write in {folder}: {(reason or error)}".rstrip()
+        ) from error
 
 
 def refuse_existing(dest: Path, overwrite: bool) -> None:
@@ -51,10 +81,10 @@ def refuse_existing(dest: Path, overwrite: bool) -> None:
         )
 
 
-def _format_named_by(dest: Path | None) -> AudioFormat | None:
+def _format_named_by(formats: type[F], dest: Path | None) -> F | None:
     if dest is None:
         return None
     try:
-        return AudioFormat(dest.suffix.lstrip(".").lower())
+        return formats(dest.suffix.lstrip(".").lower())
     except ValueError:
         return None

@@ -1,11 +1,12 @@
 """A one-line live progress bar for the terminal, drawn from job events.
 
 Rendering is a pure function of the latest event, so it is tested without a terminal; the
-`ProgressLine` writer only handles redraws (carriage return on a TTY, one line a phase
-otherwise, so logs of a pipe stay readable).
+`ProgressLine` writer only handles redraws (carriage return on a TTY; piped, a line when a
+phase starts and one with its last figures when it ends, so logs stay readable and true).
 """
 
 import os
+import time
 import unicodedata
 from typing import TextIO
 
@@ -14,7 +15,9 @@ from audiograb.domain import (
     ConversionProgressed,
     DownloadProgress,
     DownloadProgressed,
+    JobCompleted,
     JobEvent,
+    JobRetryScheduled,
     JobStateChanged,
     MediaResolved,
     TranscriptSegmentAdded,
@@ -86,8 +89,19 @@ def describe_segment(event: TranscriptSegmentAdded) -> str:
     return f"transcribing {bar(event.percent)}{percent} {preview}"
 
 
-def describe(event: JobEvent) -> str | None:
+def describe_retry(event: JobRetryScheduled, limit: int | None, now: float) -> str:
+    """`retry 2/3 in 4 s: <reason>`: a transient failure, and when the job tries again."""
+    of = f"/{limit}" if limit else ""
+    wait = max(0, round(event.retry_at - now))
+    return f"retry {event.retry}{of} in {wait} s: {event.error.message}"
+
+
+def describe(event: JobEvent, *, retry_limit: int | None = None) -> str | None:
     """The status line for an event, or None when the event changes nothing on screen."""
+    if isinstance(event, JobRetryScheduled):
+        return describe_retry(event, retry_limit, time.time())
+    if isinstance(event, JobCompleted):
+        return "completed"
     if isinstance(event, DownloadProgressed):
         return describe_download(event.progress)
     if isinstance(event, ConversionProgressed):
@@ -122,17 +136,24 @@ def _columns(stream: TextIO) -> int:
 
 
 class ProgressLine:
-    """Redraws one status line on a terminal; prints one line a phase when piped."""
+    """Redraws one status line on a terminal; piped, prints a line when a phase starts and one
+    with its last figures when it ends (not a stale `0.3%`).
 
-    def __init__(self, stream: TextIO) -> None:
+    `retry_limit` completes the `retry 2/3` lines.
+    """
+
+    def __init__(self, stream: TextIO, *, retry_limit: int | None = None) -> None:
         self._stream = stream
         self._tty = stream.isatty()
+        self._retry_limit = retry_limit
         self._width = 0
         self._phase = ""
+        self._unprinted: str | None = None
+        """Piped: the phase's latest line, not printed yet."""
 
     def show(self, event: JobEvent) -> None:
         """Draw the line for `event`, if it has one."""
-        text = describe(event)
+        text = describe(event, retry_limit=self._retry_limit)
         if text is not None:
             self._draw(text, phase=type(event).__name__ + text.split(" ", 1)[0])
 
@@ -149,13 +170,23 @@ class ProgressLine:
             self._stream.write("\r" + text + padding)
             self._width = width
         elif phase != self._phase:
+            self._print_unprinted()
             self._stream.write(text + "\n")
+        else:
+            self._unprinted = text
         self._phase = phase
         self._stream.flush()
 
+    def _print_unprinted(self) -> None:
+        if self._unprinted is not None:
+            self._stream.write(self._unprinted + "\n")
+            self._unprinted = None
+
     def close(self) -> None:
-        """End the live line so later output starts on a fresh line."""
+        """End the live line so later output starts on a fresh line (piped: print the last
+        figures of the last phase)."""
         if self._tty and self._width:
             self._stream.write("\n")
-            self._stream.flush()
+        self._print_unprinted()
+        self._stream.flush()
         self._width = 0

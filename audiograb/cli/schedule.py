@@ -12,10 +12,14 @@ from audiograb.cli.common import priority_option, quality_option, reports_errors
 from audiograb.cli.download import FORMATS
 from audiograb.domain import (
     AudioFormat,
+    AudiograbError,
+    ErrorCode,
     JobRequest,
     Quality,
 )
 from audiograb.pipeline import open_audiograb
+from audiograb.pipeline.cron import CronExpression
+from audiograb.pipeline.schedules import parse_time
 from audiograb.store import Schedule, ScheduleState
 
 
@@ -26,6 +30,24 @@ def when(moment: float | None) -> str:
     utc = dt.datetime.fromtimestamp(moment, dt.UTC)
     local = utc.astimezone()
     return f"{utc:%Y-%m-%d %H:%M:%S} UTC ({local:%Y-%m-%d %H:%M %Z})"
+
+
+def check_timing(at: str | None, cron: str | None) -> None:
+    """Refuse a bad `--at` or `--cron` in words that name the option to fix."""
+    if at is None and cron is None:
+        raise AudiograbError(
+            ErrorCode.INVALID_REQUEST, "when? give --at TIME, --cron EXPRESSION, or both"
+        )
+    try:
+        if at is not None:
+            parse_time(at)
+    except AudiograbError as error:
+        raise AudiograbError(error.code, f"--at: {error.message}") from None
+    try:
+        if cron is not None:
+            CronExpression.parse(cron)
+    except ValueError as error:
+        raise AudiograbError(ErrorCode.INVALID_REQUEST, f"--cron {cron!r}: {error}") from None
 
 
 def summary(schedule: Schedule) -> str:
@@ -63,6 +85,7 @@ async def command(
     priority: int,
 ) -> None:
     """Download URL at a time (--at), or again and again (--cron), via `audiograb serve`."""
+    check_timing(at, cron)
     request = JobRequest(
         url=url, format=AudioFormat(format_), quality=Quality(quality), priority=priority
     )
@@ -95,6 +118,7 @@ async def schedules(ctx: click.Context, show_all: bool) -> None:
 @reports_errors
 async def move(ctx: click.Context, schedule_id: str, at: str) -> None:
     """Move a schedule's next run."""
+    check_timing(at, None)
     async with open_audiograb(settings_of(ctx)) as ag:
         click.echo(summary(await ag.schedules.move(schedule_id, at)))
 

@@ -72,7 +72,8 @@ class AddressPolicy(msgspec.Struct, frozen=True, kw_only=True):
             if _special(candidate):
                 raise AudiograbError(
                     ErrorCode.FORBIDDEN_ADDRESS,
-                    f"refusing to connect to a non-public address ({ip})",
+                    f"refusing to connect to a non-public address ({ip}); set"
+                    " AUDIOGRAB_ALLOW_PRIVATE_NETWORKS=true where that is wanted",
                 )
 
     def _explicitly_allowed(self, ip: IPAddress) -> bool:
@@ -106,13 +107,20 @@ def _special(ip: IPAddress) -> bool:
     return not ip.is_global or ip.is_multicast or ip.is_reserved
 
 
+#: getaddrinfo's answers that mean the name does not exist (not that DNS is unreachable).
+_NO_SUCH_HOST = frozenset(
+    code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None
+)
+
+
 def check_url(url: str, policy: AddressPolicy) -> None:
     """Check a submitted URL before any work starts: a cheap, early, readable refusal.
 
     Raises `invalid_url` unless it is http(s) with a host and no credentials (a webhook URL's
-    password would be shown wherever the URL is), `network` if the host does not
-    resolve, and `forbidden_address` if any address it resolves to is refused. This does not
-    replace the connection-time check of `guarded`, which also covers redirects and fragments.
+    password would be shown wherever the URL is), `not_found` if the host name does not exist,
+    `network` if it cannot be resolved now, and `forbidden_address` if any address it resolves
+    to is refused. This does not replace the connection-time check of `guarded`, which also
+    covers redirects and fragments.
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
@@ -129,6 +137,10 @@ def check_url(url: str, policy: AddressPolicy) -> None:
     except ValueError as error:  # a malformed port
         raise AudiograbError(ErrorCode.INVALID_URL, "not a valid URL (its port)") from error
     except OSError as error:
+        if isinstance(error, socket.gaierror) and error.errno in _NO_SUCH_HOST:  # permanent
+            raise AudiograbError(
+                ErrorCode.NOT_FOUND, f"no such host: {parts.hostname!r} does not resolve"
+            ) from error
         raise AudiograbError(
             ErrorCode.NETWORK, f"cannot resolve {parts.hostname!r}: {error}"
         ) from error

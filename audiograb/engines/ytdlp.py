@@ -624,33 +624,49 @@ def _has_video(info: Mapping[str, Any]) -> bool | None:
     return False if codecs and all(codec == "none" for codec in codecs) else None
 
 
-# First match wins, so the specific causes come before the generic ones.
-_MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), code)
-    for pattern, code in (
-        (r"unsupported url", ErrorCode.UNSUPPORTED_URL),
+# First match wins, so the specific causes come before the generic ones. A rule's words, when
+# it has them, replace yt-dlp's text (`[generic] a: Unable to download webpage: HTTP Error
+# 404: ...`); `{0}` is the first group of the match.
+_MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorCode, str | None], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), code, words)
+    for pattern, code, words in (
+        (r"unsupported url", ErrorCode.UNSUPPORTED_URL, None),
         (
             r"geo.?restrict|(not|isn't) available (in|from) your (country|location|region)"
             r"|in your country",
             ErrorCode.GEO_BLOCKED,
+            None,
         ),
         (
             r"sign in|\blog ?in\b|cookies|private (video|account|post)|this video is private"
             r"|members.only|confirm your age|age.restricted|authenticat|http error 401",
             ErrorCode.AUTH_REQUIRED,
+            None,
         ),
-        (r"http error (5\d\d|429)", ErrorCode.NETWORK),
+        (r"http error (5\d\d|429)", ErrorCode.NETWORK, None),
+        (r"http error (404|410)", ErrorCode.NOT_FOUND, "nothing at this link (HTTP {0})"),
         (
-            r"http error 404|http error 410|(does|do) not exist|unavailable|been removed"
-            r"|was removed|been deleted|not found",
+            r"(does|do) not exist|unavailable|been removed|was removed|been deleted|not found",
             ErrorCode.NOT_FOUND,
+            None,
+        ),
+        # Permanent: trying again in a few seconds gives the same answer.
+        (
+            r"name or service not known|nodename nor servname|no address associated",
+            ErrorCode.NOT_FOUND,
+            "no such host: the link's host name does not resolve",
+        ),
+        (
+            r"did not get any data blocks|downloaded file is empty",
+            ErrorCode.NOT_MEDIA,
+            "the link gave an empty file",
         ),
         (
             r"timed? ?out|connection (refused|reset|aborted)|network is unreachable"
-            r"|name or service not known|temporary failure in name resolution"
-            r"|nodename nor servname|getaddrinfo|remote end closed|incomplete ?read"
-            r"|giving up after",
+            r"|temporary failure in name resolution|getaddrinfo|remote end closed"
+            r"|incomplete ?read|giving up after",
             ErrorCode.NETWORK,
+            None,
         ),
     )
 )
@@ -675,9 +691,9 @@ def map_error(error: BaseException) -> AudiograbError:
         if isinstance(cause, GeoRestrictedError):
             return AudiograbError(ErrorCode.GEO_BLOCKED, message)
     text = " ".join(str(cause) for cause in chain)
-    for pattern, code in _MESSAGE_RULES:
-        if pattern.search(text):
-            return AudiograbError(code, message)
+    for pattern, code, words in _MESSAGE_RULES:
+        if found := pattern.search(text):
+            return AudiograbError(code, words.format(*found.groups()) if words else message)
     if any(isinstance(cause, TransportError | ConnectionError | TimeoutError) for cause in chain):
         return AudiograbError(ErrorCode.NETWORK, message)
     return AudiograbError(ErrorCode.DOWNLOAD_FAILED, message)

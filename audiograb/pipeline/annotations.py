@@ -95,6 +95,7 @@ class Annotations:
     ) -> Annotation:
         """Annotate `[start, end]` of the job's transcript, or reply to `parent_id`."""
         job = await self._get_job(job_id)
+        job_id = job.id  # a short id (a unique start of it) names the job too
         if not job.request.transcribe:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} has no transcript")
         _check_text(text)
@@ -124,12 +125,14 @@ class Annotations:
         self, job_id: str, *, start: float | None = None, end: float | None = None
     ) -> list[Annotation]:
         """The job's annotations overlapping `[start, end]`, then all their replies."""
-        await self._get_job(job_id)
-        return await self._store.of_job(job_id, start=start, end=end)
+        job = await self._get_job(job_id)
+        return await self._store.of_job(job.id, start=start, end=end)
 
     async def get(self, job_id: str, annotation_id: str) -> Annotation:
         """One annotation of the job; `NotFoundError` when the job has no such annotation."""
         annotation = await self._store.get(annotation_id)
+        if annotation is not None and annotation.job_id != job_id:  # perhaps a short id
+            job_id = (await self._get_job(job_id)).id
         if annotation is None or annotation.job_id != job_id:
             raise NotFoundError("annotation", annotation_id)
         return annotation

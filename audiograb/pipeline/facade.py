@@ -62,6 +62,10 @@ UPLOAD = "upload"
 SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 #: Seconds `cancel` waits for a running job to stop and record it.
 CANCEL_DEADLINE = 30.0
+#: The shortest start of a job id that names the job (file names carry 8 characters).
+MIN_ID_PREFIX = 6
+#: How many of the jobs an ambiguous start names the error lists.
+AMBIGUOUS_SHOWN = 5
 
 
 class Audiograb:
@@ -233,8 +237,8 @@ class Audiograb:
         """The job's transcript: complete once the job has completed, else what exists so far."""
         job = await self.get(job_id)
         if not job.request.transcribe:
-            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} was not transcribed")
-        return transcript_of(job, await self._store.events_after(job_id))
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job.id} was not transcribed")
+        return transcript_of(job, await self._store.events_after(job.id))
 
     def match(self, url: str, *, playlist: bool = False) -> MatchedUrl:
         """The platform and canonical form of `url`; raises like `submit` for bad URLs."""
@@ -262,11 +266,28 @@ class Audiograb:
         )
 
     async def get(self, job_id: str) -> Job:
-        """The job as stored; `job_not_found` when there is none."""
+        """The job as stored; `job_not_found` when there is none.
+
+        `job_id` may be any start of the id of 6 or more characters that no other job's id
+        shares (the 8 in a file name, say); one that several share is `invalid_request`.
+        """
         job = await self._store.get_job(job_id)
+        if job is None and len(job_id) >= MIN_ID_PREFIX:
+            job = await self._by_prefix(job_id.lower())
         if job is None:
             raise AudiograbError(ErrorCode.JOB_NOT_FOUND, f"no job {job_id!r}")
         return job
+
+    async def _by_prefix(self, prefix: str) -> Job | None:
+        found = await self._store.job_ids_starting_with(prefix, limit=AMBIGUOUS_SHOWN + 1)
+        if len(found) > 1:
+            shown = ", ".join(job_id[:12] for job_id in found[:AMBIGUOUS_SHOWN])
+            more = ", …" if len(found) > AMBIGUOUS_SHOWN else ""
+            raise AudiograbError(
+                ErrorCode.INVALID_REQUEST,
+                f"{prefix!r} is ambiguous: it starts the ids of {shown}{more}; give more of it",
+            )
+        return await self._store.get_job(found[0]) if found else None
 
     async def list(
         self, *, states: Collection[JobState] | None = None, limit: int = 50, offset: int = 0
@@ -285,7 +306,10 @@ class Audiograb:
         it out (within a wake-up interval) and this call waits for it. A job nobody runs is
         cancelled here.
         """
-        await self.get(job_id)
+        job = await self.get(job_id)
+        job_id = job.id
+        if job.state.terminal:
+            raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
         with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
             now = await self._store.last_seq(job_id)
             lease = await self._queue.request_cancel(job_id)
@@ -305,6 +329,7 @@ class Audiograb:
         claims it first. `job_running` while a process runs it.
         """
         job = await self.get(job_id)
+        job_id = job.id
         if job.state is JobState.COMPLETED:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} has completed")
         owner = await self._queue.owner_of(job_id)
@@ -389,6 +414,7 @@ class Audiograb:
                 f"priority must be {MIN_PRIORITY} to {MAX_PRIORITY}, not {priority}",
             )
         job = await self.get(job_id)
+        job_id = job.id
         owner = await self._queue.owner_of(job_id)
         if job.state is not JobState.QUEUED or owner is not None:
             state = "not waiting in the queue" if owner is None else f"running in {owner}"
@@ -414,8 +440,8 @@ class Audiograb:
             if job_id is None:
                 yield all_feed(self._store, live, after)
             else:
-                await self.get(job_id)
-                yield job_feed(self._store, live, job_id, after)
+                job = await self.get(job_id)
+                yield job_feed(self._store, live, job.id, after)
 
     async def last_event_id(self) -> int:
         """The newest event's global id: `subscribe(after=...)` it to follow only what comes."""
@@ -423,6 +449,7 @@ class Audiograb:
 
     async def wait(self, job_id: str) -> Job:
         """Wait until the job has ended (its current run, if it was retried) and return it."""
+        job_id = (await self.get(job_id)).id
         async with self.subscribe(job_id, after=await self._store.last_seq(job_id)) as events:
             async for recorded in events:
                 if is_terminal(recorded.event):

@@ -73,18 +73,36 @@ class Downloader(StageActor[StartDownload, ytdlp.DownloadResult]):
     def work(self, msg: StartDownload) -> ytdlp.DownloadResult:
         prep = msg.preparation
         if prep is None:
-            return ytdlp.download(
-                msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel
+            return _titled_by_its_tags(
+                ytdlp.download(msg.url, msg.options, on_progress=msg.on_progress, cancel=msg.cancel)
             )
         url, options = msg.url, prep.with_cookies(msg.options)
         resolved = prep.resolve(options)
         if resolved is not None:
             url = resolved.media_url
             options = msgspec.structs.replace(options, extra_params=resolved.ytdlp_params)
-        result = ytdlp.download(url, options, on_progress=msg.on_progress, cancel=msg.cancel)
+        result = _titled_by_its_tags(
+            ytdlp.download(url, options, on_progress=msg.on_progress, cancel=msg.cancel)
+        )
         media = resolving.merge_media(result.media, resolved)
         prep.fetch_cover(media, options.work_dir)
         return ytdlp.DownloadResult(path=result.path, media=media)
+
+
+def _titled_by_its_tags(result: ytdlp.DownloadResult) -> ytdlp.DownloadResult:
+    """A direct media link: the file's own title tag (ID3, Vorbis comment, MP4 atom) beats the
+    file name, all that yt-dlp's generic extractor knows ("libri" for "Libri MP3")."""
+    if (result.media.extractor or "").lower() != "generic":
+        return result
+    try:
+        found = ffmpeg.probe(result.path)
+    except AudiograbError:  # not media: the conversion says so
+        return result
+    tags = {key.lower(): value for key, value in {**found.audio_tags, **found.tags}.items()}
+    title = tags.get("title", "").strip()
+    if not title:
+        return result
+    return msgspec.structs.replace(result, media=msgspec.structs.replace(result.media, title=title))
 
 
 class Converter(StageActor[StartConversion, Converted]):

@@ -27,6 +27,7 @@ released, so any process resumes them at once; the journal, still up, records wh
 last.
 """
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -65,6 +66,18 @@ SHUTDOWN_GRACE = 20.0
 M = TypeVar("M")
 
 
+def _require_asyncio() -> None:
+    """AudioGrab's store (aiosqlite) and bot (aiogram) need asyncio: say so plainly at once,
+    rather than fail deep inside them (under trio, say)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "AudioGrab runs on asyncio, not this event loop: start it with asyncio.run(...)"
+            " or anyio.run(..., backend='asyncio')"
+        ) from None
+
+
 @asynccontextmanager
 async def open_audiograb(
     settings: Settings | None = None,
@@ -86,6 +99,7 @@ async def open_audiograb(
     (servers want this: the first submissions then do not wait on it). `clock` (default: the
     system's) is what retries, schedules and webhook backoff go by.
     """
+    _require_asyncio()
     clock = clock or SystemClock()
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)

@@ -186,5 +186,6 @@ def playlist_refused(url: ParsedUrl, what: str) -> AudiograbError:
     """The error for a collection URL (playlist, show, album) submitted without playlist=True."""
     return AudiograbError(
         ErrorCode.INVALID_REQUEST,
-        f"{url.url} is a {what}; pass playlist=True / --playlist to download its items",
+        f"{url.url} is a {what}; to download its items, use `audiograb download --playlist`"
+        " (or playlist=True in the API and the library)",
     )

@@ -1,6 +1,7 @@
 """小红书 (Xiaohongshu / RED) notes: `xiaohongshu.com/explore/ID` and `xhslink.com` short links.
 
-`/discovery/item/ID` becomes `/explore/ID`. The `xsec_token` parameter is kept: the site refuses
+`/discovery/item/ID` and `/user/profile/UID/ID` (a note opened from a profile) become
+`/explore/ID`. The `xsec_token` parameter is kept: the site refuses
 to show a note on the web without it. Short links stay as they are; yt-dlp follows the redirect
 to the note page.
 """
@@ -25,7 +26,9 @@ PLATFORM = Platform(
 )
 
 _SHORT_HOSTS = frozenset({"xhslink.com", "www.xhslink.com"})
-_NOTE_PATH = re.compile(r"/(?:explore|discovery/item)/(?P<id>[0-9a-f]{24})/?")
+_NOTE_PATH = re.compile(
+    r"/(?:explore|discovery/item|user/profile/[0-9a-f]{24})/(?P<id>[0-9a-f]{24})/?"
+)
 _SHORT_PATH = re.compile(r"/(?P<code>(?:[a-z]/)?[A-Za-z0-9]{4,32})/?")
 _KEPT_PARAMS = ("xsec_token", "xsec_source")
 
@@ -47,6 +50,11 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
 SITE = Site(
     platform=PLATFORM,
     hosts=frozenset({"xiaohongshu.com", "www.xiaohongshu.com", *_SHORT_HOSTS}),
-    shapes=("xiaohongshu.com/explore/ID", "xiaohongshu.com/discovery/item/ID", "xhslink.com/CODE"),
+    shapes=(
+        "xiaohongshu.com/explore/ID",
+        "xiaohongshu.com/discovery/item/ID",
+        "xiaohongshu.com/user/profile/UID/ID",
+        "xhslink.com/CODE",
+    ),
     match=_match,
 )

@@ -1,7 +1,8 @@
 """YouTube and YouTube Music: videos, shorts, live streams, and playlists when asked for.
 
 Every single-video form (`youtu.be/ID`, `/shorts/ID`, `/live/ID`, `/embed/ID`, `m.` hosts, the
-privacy-enhanced embeds of `youtube-nocookie.com`) becomes `https://www.youtube.com/watch?v=ID`;
+privacy-enhanced embeds of `youtube-nocookie.com`) becomes `https://www.youtube.com/watch?v=ID`,
+with its start time (`t=42`, `t=1m30s`) kept;
 `music.youtube.com` keeps its host because yt-dlp picks its music clients (and track metadata)
 from it. A video URL never grows into its playlist: without `playlist=True` the `list=`
 parameter is dropped and yt-dlp is told `noplaylist`; a bare playlist URL without it is refused.
@@ -38,6 +39,8 @@ _VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _LIST_ID = re.compile(r"[A-Za-z0-9_-]{2,64}")
 _PATH_VIDEO = re.compile(r"/(?:shorts|live|embed|v)/(?P<id>[A-Za-z0-9_-]{11})/?")
 _SHORT_HOST = "youtu.be"
+#: A start time as people share it: `t=42`, `t=42s`, `t=1m30s`, `t=1h2m3s`.
+_START = re.compile(r"\d+s?|(?:\d+h)?(?:\d+m)?(?:\d+s)?")
 _MUSIC_HOST = "music.youtube.com"
 
 
@@ -66,6 +69,9 @@ def _match(url: ParsedUrl, playlist: bool) -> MatchedUrl | None:
         if playlist and listed is not None:
             params.append(("list", listed))
             kind = LinkKind.PLAYLIST
+        start = url.param("t")
+        if start and _START.fullmatch(start):  # a shared moment keeps its start time
+            params.append(("t", start))
         canonical = build_url(host, "/watch", params)
     elif url.host != _SHORT_HOST and url.path.rstrip("/") == "/playlist" and listed is not None:
         if not playlist:

@@ -5,6 +5,7 @@ than one of them (`audiograb serve` runs the API) to the CLI, and is the console
 """
 
 from audiograb.cli import cli
+from audiograb.cli.common import run
 from audiograb.server import serve
 from audiograb.server.bot_command import bot_command
 
@@ -14,7 +15,7 @@ cli.add_command(bot_command)
 
 def main() -> None:
     """Console-script entry point of `audiograb` and `xdownloader`."""
-    cli(_anyio_backend="asyncio")
+    run(cli)
 
 
 __all__ = ["main"]

@@ -21,7 +21,7 @@ async def bot_command(ctx: click.Context, verbose: bool) -> None:
     """
     settings = settings_of(ctx)
     if not settings.bot_token:
-        fail("the bot needs a token: set AUDIOGRAB_BOT_TOKEN", EXIT_USAGE)
+        fail("the bot needs a token: set AUDIOGRAB_BOT_TOKEN [invalid_request]", EXIT_USAGE)
     if not settings.bot_allowed_ids:
         click.echo(
             "warning: AUDIOGRAB_BOT_ALLOWED_IDS is empty; the bot will refuse everyone", err=True

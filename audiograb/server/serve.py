@@ -42,12 +42,14 @@ async def command(
     from audiograb.server.http import exposure_problem, serve
 
     if with_bot and not settings.bot_token:
-        fail("--bot needs a token: set AUDIOGRAB_BOT_TOKEN", EXIT_USAGE)
+        fail("--bot needs a token: set AUDIOGRAB_BOT_TOKEN [invalid_request]", EXIT_USAGE)
     problem = exposure_problem(settings, insecure=insecure)
     if problem is not None:
-        fail(problem, EXIT_USAGE)
+        fail(f"{problem} [invalid_request]", EXIT_USAGE)
     configure_logging(settings, json_lines=log_format == "json")
     try:
         await serve(settings, with_bot=with_bot)
     except OSError as error:
-        fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}")
+        fail(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error} [network]"
+        )

@@ -186,6 +186,13 @@ class JobStore:
         rows = await self._read("SELECT data FROM jobs WHERE id = ?", (job_id,))
         return _job_decoder.decode(rows[0][0]) if rows else None
 
+    async def job_ids_starting_with(self, prefix: str, *, limit: int = 2) -> list[str]:
+        """Up to `limit` ids of jobs whose id starts with `prefix` (hex digits only), sorted."""
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+            return []
+        sql = "SELECT id FROM jobs WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT ?"
+        return [row[0] for row in await self._read(sql, (len(prefix), prefix, limit))]
+
     async def list_jobs(
         self, *, states: Collection[JobState] | None = None, limit: int = 50, offset: int = 0
     ) -> list[Job]:

@@ -1,5 +1,6 @@
 """Transcription over HTTP: from a URL, from a finished job, from an upload; reading it back."""
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -139,3 +140,19 @@ async def test_an_upload_announced_too_large_is_refused_before_it_is_sent(
                 answer += await stream.receive()
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert await api.ag.list() == []
+
+
+async def test_random_bytes_are_not_media_by_upload_or_by_url(
+    api: RunningApi, tmp_path: Path
+) -> None:
+    noise = os.urandom(200_000)
+    (tmp_path / "noise.mp3").write_bytes(noise)
+    with media_server(tmp_path) as site:
+        async with api.client() as http:
+            uploaded = await http.post(
+                "/api/transcriptions", files={"file": ("noise.mp3", noise, "audio/mpeg")}
+            )
+            by_url = await http.post("/api/transcriptions", json={"url": site.url("noise.mp3")})
+            downloaded = await http.post("/api/downloads", json={"url": site.url("noise.mp3")})
+            ended = [await finished(http, r.json()) for r in (uploaded, by_url, downloaded)]
+    assert [job["error"]["code"] for job in ended] == ["not_media"] * 3, ended  # type: ignore[index]

@@ -21,7 +21,7 @@ def test_a_file_that_is_not_media_fails_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "ExceptionGroup" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: could not decode audio")
-    assert result.stderr.strip().endswith("[transcription_failed]")
+    assert result.stderr.strip().endswith("[not_media]")
 
 
 @pytest.mark.parametrize(

@@ -220,7 +220,7 @@ async def annotation_socket(
 ) -> None:
     """Live changes to the job's annotations, and changes from this client (see the module)."""
     try:
-        await api.job(job_id)
+        job_id = (await api.job(job_id)).id  # a short id names the job too
     except AudiograbError as unknown:
         await refuse_handshake(socket, unknown)
         return

@@ -151,14 +151,27 @@ async def live_transcription(socket: WebSocket[Any, Any, Any], api: Api) -> None
 
 @contextlib.contextmanager
 def _first_error() -> Iterator[None]:
-    """Unwrap a task group's error group holding one error, so it is handled as itself."""
+    """Unwrap task groups' error groups, however nested (the session's group holds the
+    socket's), so the error that ended the session is handled as itself: an `overloaded`
+    two groups deep is still a 1013, not an internal error."""
     try:
         yield
     except ExceptionGroup as group:
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from None
-        gone = [e for e in group.exceptions if isinstance(e, _GONE)]
-        raise (gone[0] if gone else group.exceptions[0]) from None
+        errors = _leaves(group)
+        gone = [e for e in errors if isinstance(e, _GONE)]
+        fatal = [e for e in errors if isinstance(e, LiveError | AudiograbError)]
+        raise (gone or fatal or errors)[0] from None
+
+
+def _leaves(group: BaseExceptionGroup[Exception]) -> list[Exception]:
+    """The errors of a group and of the groups inside it, in order."""
+    found: list[Exception] = []
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            found.extend(_leaves(error))
+        else:
+            found.append(error)
+    return found
 
 
 async def _serve(channel: _Channel, api: Api) -> None:

@@ -11,7 +11,7 @@ callback and stops when a `threading.Event` is set. Typical use:
 
 from .binary import FfmpegNotFound, available_encoders, find_ffmpeg, video_encoder_for
 from .plan import ConversionPlan, VideoEncoder, plan_conversion, tags_for
-from .probe import MediaProbe, probe
+from .probe import MediaProbe, audio_decodes, probe
 from .run import convert, parse_progress
 from .thumbnail import thumbnail
 
@@ -20,6 +20,7 @@ __all__ = [
     "FfmpegNotFound",
     "MediaProbe",
     "VideoEncoder",
+    "audio_decodes",
     "available_encoders",
     "convert",
     "find_ffmpeg",

@@ -147,7 +147,7 @@ def plan_conversion(
         media is MediaKind.VIDEO and format is AudioFormat.MP4 and source.video_codec is not None
     )
     if source.audio_codec is None and not keep_video:
-        raise AudiograbError(ErrorCode.CONVERSION_FAILED, "the source has no audio to convert")
+        raise AudiograbError(ErrorCode.NOT_MEDIA, "the source has no audio to convert")
     args: list[str] = []
     copied = True
     if keep_video:

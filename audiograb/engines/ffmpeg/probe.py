@@ -10,7 +10,7 @@ from audiograb.domain import AudiograbError, ErrorCode
 
 from .inputs import open_failure, open_media
 
-__all__ = ["MediaProbe", "probe"]
+__all__ = ["MediaProbe", "audio_decodes", "probe"]
 
 
 class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,16 +43,47 @@ class MediaProbe(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def probe(path: Path) -> MediaProbe:
-    """Read `path`'s container and streams; anything unreadable is `conversion_failed`."""
+    """Read `path`'s container and streams; anything unreadable is `not_media`."""
     try:
         with open_media(path) as container:
-            return _describe(container)
+            described = _describe(container)
+            if described.audio_codec is not None and not audio_decodes(container):
+                if described.video_codec is None:
+                    raise AudiograbError(ErrorCode.NOT_MEDIA, f"{path.name} holds no sound")
+                described = msgspec.structs.replace(described, audio_codec=None)
+            return described
     except AudiograbError:
         raise
     except Exception as error:
         raise AudiograbError(
-            ErrorCode.CONVERSION_FAILED, f"cannot read {path.name} as media: {open_failure(error)}"
+            ErrorCode.NOT_MEDIA, f"cannot read {path.name} as media: {open_failure(error)}"
         ) from error
+
+
+#: Packets decoded at the start of an audio stream to see that it holds sound at all.
+_TRIAL_PACKETS = 50
+
+
+def audio_decodes(container: Any) -> bool:
+    """Whether the container's first audio stream decodes to sound.
+
+    Random bytes named .mp3 open as an MP3 "stream", of 0 channels at 0 Hz mostly, now and
+    then with a header that looks right; either way nearly all its packets fail, where a real
+    stream's decode (a cut first frame aside). So: more of the first packets decode than fail.
+    Reads the first packets only (the container is left read past them).
+    """
+    stream = next(iter(container.streams.audio), None)
+    if stream is None or not stream.codec_context.channels:
+        return False
+    decoded = failed = 0
+    for index, packet in enumerate(container.demux(stream)):
+        if index >= _TRIAL_PACKETS:
+            break
+        try:
+            decoded += bool(packet.decode())
+        except av.FFmpegError:
+            failed += 1
+    return decoded > failed
 
 
 def _describe(container: Any) -> MediaProbe:
@@ -66,7 +97,7 @@ def _describe(container: Any) -> MediaProbe:
         None,
     )
     if audio is None and video is None:
-        raise AudiograbError(ErrorCode.CONVERSION_FAILED, "the file has no audio or video")
+        raise AudiograbError(ErrorCode.NOT_MEDIA, "the file has no audio or video")
     cover = next(
         (
             stream

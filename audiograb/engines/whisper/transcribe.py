@@ -33,6 +33,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from audiograb.domain.errors import AudiograbError, ErrorCode
 from audiograb.domain.transcript import Segment, TranscribeOptions, Transcript, Word
+from audiograb.engines.ffmpeg import audio_decodes
 from audiograb.engines.ffmpeg.inputs import decode_pcm16, open_failure, open_media
 from audiograb.engines.whisper.vad import SAMPLE_RATE
 
@@ -224,17 +225,24 @@ def decode(path: Path) -> Any:
     if not path.is_file():
         raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"no such file: {path}")
     try:
-        # A video without sound would fail deep in PyAV with "tuple index out of range".
+        # A video without sound would fail deep in PyAV with "tuple index out of range", and
+        # random bytes decode to nothing, or to a few frames of noise: both are not media.
         with open_media(path) as container:
             soundless = not container.streams.audio
+            sound = not soundless and audio_decodes(container)
+        if not soundless and not sound:
+            raise AudiograbError(
+                ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: no sound in it"
+            )
         pcm = None if soundless else decode_pcm16(path, sample_rate=SAMPLE_RATE)
+    except AudiograbError:
+        raise
     except Exception as exc:
         raise AudiograbError(
-            ErrorCode.TRANSCRIPTION_FAILED,
-            f"could not decode audio from {path.name}: {open_failure(exc)}",
+            ErrorCode.NOT_MEDIA, f"could not decode audio from {path.name}: {open_failure(exc)}"
         ) from exc
     if pcm is None:
-        raise AudiograbError(ErrorCode.TRANSCRIPTION_FAILED, f"{path.name} has no audio track")
+        raise AudiograbError(ErrorCode.NOT_MEDIA, f"{path.name} has no audio track")
     return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
 
 

@@ -122,12 +122,12 @@ def test_probe_reads_video(clip: Path) -> None:
     assert found.audio_codec == "aac"
 
 
-def test_probe_of_a_text_file_is_conversion_failed(tmp_path: Path) -> None:
+def test_probe_of_a_text_file_is_not_media(tmp_path: Path) -> None:
     text = tmp_path / "notes.mp3"
     text.write_text("certainly not audio\n" * 50)
     with pytest.raises(AudiograbError) as caught:
         probe(text)
-    assert caught.value.code is ErrorCode.CONVERSION_FAILED
+    assert caught.value.code is ErrorCode.NOT_MEDIA
     assert "notes.mp3" in caught.value.message
 
 
@@ -329,11 +329,11 @@ def test_opus_bitrate_is_capped_per_channel() -> None:
     assert plan.args[plan.args.index("-b:a") + 1] == "256k"
 
 
-def test_no_audio_is_conversion_failed(clip: Path) -> None:
+def test_no_audio_is_not_media(clip: Path) -> None:
     silent = msgspec.structs.replace(probe(clip), audio_codec=None, audio_bitrate=None)
     with pytest.raises(AudiograbError) as caught:
         plan_conversion(silent, format=AudioFormat.MP3, quality=Quality.HIGH, media=MediaKind.AUDIO)
-    assert caught.value.code is ErrorCode.CONVERSION_FAILED
+    assert caught.value.code is ErrorCode.NOT_MEDIA
 
 
 # --- tags ----------------------------------------------------------------------------------

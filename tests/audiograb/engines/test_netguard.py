@@ -146,3 +146,10 @@ def test_nested_policies_all_apply(listener: tuple[str, int]) -> None:
     loose = AddressPolicy(allow_private=True)
     with guarded(AddressPolicy()), guarded(loose), pytest.raises(AudiograbError):
         socket.create_connection(listener, timeout=5)
+
+
+def test_a_host_name_that_does_not_exist_is_not_found_not_a_network_hiccup() -> None:
+    with pytest.raises(AudiograbError) as caught:
+        check_url("https://no-such-host.invalid/a.mp3", AddressPolicy())
+    assert caught.value.code is ErrorCode.NOT_FOUND
+    assert caught.value.message == "no such host: 'no-such-host.invalid' does not resolve"

@@ -391,7 +391,7 @@ def test_missing_and_undecodable_files(model: object, tmp_path: Path) -> None:
     junk.write_bytes(b"this is not audio at all" * 100)
     with pytest.raises(AudiograbError) as broken:
         transcribe_file(model, junk, OPTIONS)
-    assert broken.value.code is ErrorCode.TRANSCRIPTION_FAILED
+    assert broken.value.code is ErrorCode.NOT_MEDIA
     assert broken.value.message.startswith("could not decode audio from junk.wav: ")
 
 
@@ -400,7 +400,7 @@ def test_a_video_without_sound_says_so(model: object, tmp_path: Path) -> None:
     run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2", str(picture_only))
     with pytest.raises(AudiograbError) as soundless:
         transcribe_file(model, picture_only, OPTIONS)
-    assert soundless.value.code is ErrorCode.TRANSCRIPTION_FAILED
+    assert soundless.value.code is ErrorCode.NOT_MEDIA
     assert soundless.value.message == "screen.mp4 has no audio track"
 
 

@@ -389,9 +389,15 @@ def test_map_error_passes_our_errors_through() -> None:
 
 
 def test_map_error_message_is_one_clean_line() -> None:
-    error = DownloadError("ERROR: \x1b[0;31m[generic] x: HTTP Error 404: Not Found\nmore", None)
+    error = DownloadError("ERROR: \x1b[0;31m[generic] x: HTTP Error 403: Forbidden\nmore", None)
 
-    assert map_error(error).message == "[generic] x: HTTP Error 404: Not Found"
+    assert map_error(error).message == "[generic] x: HTTP Error 403: Forbidden"
+
+
+def test_a_404_is_said_in_words_not_yt_dlp_text() -> None:
+    error = DownloadError("ERROR: [generic] x: Unable to download webpage: HTTP Error 404", None)
+
+    assert map_error(error).message == "nothing at this link (HTTP 404)"
 
 
 def test_media_info_from_a_yt_dlp_info_dict() -> None:

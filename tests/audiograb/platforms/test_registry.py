@@ -33,7 +33,9 @@ CANONICAL = [
     (f"http://m.youtube.com/watch?v={YT_ID}&feature=share", "youtube", YT_WATCH),
     (f"https://youtu.be/{YT_ID}", "youtube", YT_WATCH),
     (f"https://youtu.be/{YT_ID}?si=AbCdEfGhIjKlMnOp", "youtube", YT_WATCH),
-    (f"https://www.youtube.com/watch?v={YT_ID}&t=42s&utm_source=x", "youtube", YT_WATCH),
+    (f"https://youtu.be/{YT_ID}?t=42", "youtube", f"{YT_WATCH}&t=42"),  # the start time stays
+    (f"https://www.youtube.com/watch?v={YT_ID}&t=1m30s", "youtube", f"{YT_WATCH}&t=1m30s"),
+    (f"https://www.youtube.com/watch?v={YT_ID}&t=42s&utm_source=x", "youtube", f"{YT_WATCH}&t=42s"),
     (f"https://www.youtube.com/watch?feature=youtu.be&v={YT_ID}", "youtube", YT_WATCH),
     (f"https://www.youtube.com/shorts/{YT_ID}", "youtube", YT_WATCH),
     (f"https://www.youtube.com/shorts/{YT_ID}/?si=abc", "youtube", YT_WATCH),
@@ -210,6 +212,11 @@ CANONICAL = [
         f"https://xiaohongshu.com/discovery/item/{XHS_ID}?app_platform=ios",
         "xiaohongshu",
         f"https://www.xiaohongshu.com/explore/{XHS_ID}",
+    ),
+    (
+        f"https://www.xiaohongshu.com/user/profile/5f0c1d2e3f4a5b6c7d8e9f01/{XHS_ID}?xsec_token=A",
+        "xiaohongshu",
+        f"https://www.xiaohongshu.com/explore/{XHS_ID}?xsec_token=A",
     ),
     ("http://xhslink.com/a/Ab3dE5fG7hJ", "xiaohongshu", "https://xhslink.com/a/Ab3dE5fG7hJ"),
     ("https://xhslink.com/Ab3dE5", "xiaohongshu", "https://xhslink.com/Ab3dE5"),
