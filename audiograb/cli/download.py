@@ -59,7 +59,6 @@ async def command(
     chosen = choose_format(format_, dest, AudioFormat.M4A, video=video)
     if dest is not None:
         refuse_existing(dest, overwrite)
-    check_writable(folder)
     settings = settings_of(ctx, output_dir=folder)
     request = JobRequest(
         url=with_scheme(url),
@@ -70,6 +69,8 @@ async def command(
         playlist=playlist,
     )
     async with open_audiograb(settings) as ag:
-        job = await ag.submit(request, dest=dest)
+        job = await ag.prepare(request, dest=dest)  # a bad URL is refused first
+        check_writable(folder)  # then the destination, before anything is fetched
+        job = await ag.enqueue(job)
         done = await follow(ag, job.id)
     finish(done)
