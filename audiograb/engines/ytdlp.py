@@ -237,6 +237,9 @@ def build_params(
             "retries": options.retries,
             "fragment_retries": options.fragment_retries,
             "socket_timeout": options.socket_timeout,
+            # yt-dlp prefers `requests` whenever it happens to be installed (a dev tool brings
+            # it): always use its urllib handler, so every environment fetches the same way.
+            "compat_opts": {"prefer-legacy-http-handler"},
             "quiet": True,
             "no_warnings": True,
             "noprogress": True,
