@@ -56,6 +56,7 @@ from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
+from audiograb.storage import OutputFiles
 from audiograb.store import JobStore
 
 #: The platform id of jobs on a local file.
@@ -87,6 +88,7 @@ class Audiograb:
         live: LiveHub,
         clock: Clock,
         outbox: Outbox,
+        outputs: OutputFiles,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -102,6 +104,8 @@ class Audiograb:
         """Live transcription sessions (`live_session` opens one)."""
         self.clock = clock
         """The time the queue, schedules and webhooks go by."""
+        self.outputs = outputs
+        """Where finished files are read from: the output folder or the shared object store."""
         self.webhooks = Webhooks(store, outbox, settings, clock)
         """Webhook endpoints, the delivery log and test messages."""
         self.batches = Batches(store, self, self.webhooks, clock)
@@ -289,6 +293,21 @@ class Audiograb:
             else:  # left behind by a process that is gone: nothing runs it
                 await self._runner.cancel_orphan(job)
         return await self.get(job_id)
+
+    async def delete(self, job_id: str) -> None:
+        """Forget an ended job: its finished file (in the object store too), then its record.
+
+        A queued or running job must be cancelled first (INVALID_STATE otherwise).
+        """
+        job = await self.get(job_id)
+        if not job.state.terminal or await self._active(job_id):
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}: cancel it first"
+            )
+        if job.output_path is not None:
+            await self.outputs.remove(job)
+        self._workspace.discard(job_id)
+        await self._store.delete_job(job_id)
 
     async def retry(self, job_id: str) -> Job:
         """Queue a failed, cancelled or interrupted job again; it keeps its id."""

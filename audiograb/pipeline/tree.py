@@ -51,6 +51,7 @@ from audiograb.pipeline.stages import Converter, Downloader, Transcriber
 from audiograb.pipeline.webhooks import NOTIFIER_MAILBOX, Notifier, Outbox, Ring
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import default_registry
+from audiograb.storage import output_files
 from audiograb.store import ScheduleStore, WebhookStore, open_store
 
 #: Commands queued for a stage before `tell` waits: a stage starts every job it is told about.
@@ -124,6 +125,7 @@ async def open_audiograb(
         )
         workspace = Workspace(settings.work_root, settings.output_root)
         registry = default_registry()
+        outputs = output_files(settings)
         runner = JobRunner(
             settings=settings,
             store=store,
@@ -137,6 +139,7 @@ async def open_audiograb(
             registry=registry,
             bridge=bridge,
             retries=RetryPolicy.from_settings(settings, clock),
+            outputs=outputs,
         )
         outbox = Outbox(default_url=settings.webhook_url, clock=clock)
         for hook in (outbox, BatchHook(outbox), ScheduleHook(clock)):
@@ -175,6 +178,7 @@ async def open_audiograb(
             ),
             clock=clock,
             outbox=outbox,
+            outputs=outputs,
         )
         await ag.webhooks.set_up_default()
         if resume:
