@@ -281,7 +281,7 @@ class Audiograb:
         job = await self.get(job_id)
         if job.state.terminal:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
-        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG, only=job_id) as live:
             now = await self._store.last_seq(job_id)
             held: bool = await self._scheduler.ask(
                 lambda reply: CancelJob(job_id=job_id, reply=reply)
@@ -394,7 +394,9 @@ class Audiograb:
         With `job_id`: that job's events with `seq > after`, ending after its terminal event.
         Without: every job's events with a log id above `after`, until shutdown.
         """
-        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+        with self._topic.subscribe(
+            buffer=FEED_BUFFER, overflow=Overflow.LAG, only=job_id
+        ) as live:  # one job's feed is woken by that job's events only
             if job_id is None:
                 yield all_feed(self._store, live, after)
             else:

@@ -86,7 +86,7 @@ async def open_audiograb(
         open_store(settings.database_path) as store,
         open_actor_system(grace=SHUTDOWN_GRACE) as system,
     ):
-        topic: Topic[Recorded] = Topic("job-events")
+        topic: Topic[Recorded] = Topic("job-events", route=lambda recorded: recorded.event.job_id)
         metrics = Metrics()
         system.start_soon(metrics.follow, topic)
         system.start_soon(metrics.measure_loop_lag)
