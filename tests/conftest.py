@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.pgserver import PgServer, postgres_server
 from tests.s3server import S3Server, s3_server
 
 
@@ -30,4 +31,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """A real S3 server (SeaweedFS) for the whole session; each test uses its own prefix."""
     with s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    """A real PostgreSQL server for the whole session; `create_database()` gives a test its own
+    database."""
+    with postgres_server() as server:
         yield server

