@@ -300,7 +300,7 @@ class Audiograb:
         A queued or running job must be cancelled first (INVALID_STATE otherwise).
         """
         job = await self.get(job_id)
-        if not job.state.terminal or await self._active(job_id):
+        if not job.state.terminal:
             raise AudiograbError(
                 ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}: cancel it first"
             )
