@@ -35,10 +35,19 @@ def _prefix() -> str:
     return "t" + secrets.token_hex(4)
 
 
+async def _published(s3: S3Server, path: Path, body: bytes) -> tuple[ObjectFiles, Job]:
+    """`body` written to `path` and uploaded under a fresh prefix, as a finished job's file."""
+    await anyio.Path(path).write_bytes(body)
+    files = ObjectFiles(s3.store(_prefix()))
+    job = _job(path)
+    await files.publish(job)
+    return files, job
+
+
 async def test_a_published_file_reads_back_whole_and_in_ranges(s3: S3Server, tmp_path: Path):
     body = secrets.token_bytes(300_000)  # several read chunks
     path = tmp_path / "Some Title [0123abcd].mp3"
-    path.write_bytes(body)
+    await anyio.Path(path).write_bytes(body)
     files = ObjectFiles(s3.store(prefix := _prefix()))
     job = _job(path)
     await files.publish(job)
@@ -68,10 +77,7 @@ async def test_publishing_again_overwrites_the_one_object(s3: S3Server, tmp_path
 
 async def test_remove_deletes_the_object_and_the_local_copy(s3: S3Server, tmp_path: Path):
     path = tmp_path / "a.mp3"
-    path.write_bytes(b"bytes")
-    files = ObjectFiles(s3.store(_prefix()))
-    job = _job(path)
-    await files.publish(job)
+    files, job = await _published(s3, path, b"bytes")
     await files.remove(job)
     assert not path.exists()
     with pytest.raises(AudiograbError) as gone:
@@ -82,10 +88,7 @@ async def test_remove_deletes_the_object_and_the_local_copy(s3: S3Server, tmp_pa
 
 async def test_a_file_changed_since_its_tag_is_not_mixed_into_a_range(s3: S3Server, tmp_path: Path):
     path = tmp_path / "a.mp3"
-    path.write_bytes(b"old bytes")
-    files = ObjectFiles(s3.store(_prefix()))
-    job = _job(path)
-    await files.publish(job)
+    files, job = await _published(s3, path, b"old bytes")
     old = await files.info(job)
     path.write_bytes(b"new bytes, other tag")
     await files.publish(job)
