@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -76,6 +76,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     output_dir: Path | None = None
     """Where finished files are kept; defaults to `<data_dir>/output`."""
+
+    storage_url: str | None = None
+    """S3-compatible object store for finished files, shared by every node:
+    `s3://bucket/prefix?endpoint=http://host:port&region=us-east-1`. None: `output_dir` only."""
+
+    storage_access_key_id: str | None = None
+    """Access key of `storage_url`; None: the `AWS_*` environment variables are used."""
+
+    storage_secret_access_key: str | None = None
+    """Secret key that goes with `storage_access_key_id`; never logged."""
 
     max_concurrent_jobs: PositiveCount = 3
     """How many jobs one process downloads or converts at the same time."""
@@ -223,6 +233,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 raise SettingsError.invalid(
                     "platform_limits", f"{entry!r} is not `platform=N` with N at least 1"
                 )
+        if self.storage_url is not None and (reason := _storage_url_problem(self.storage_url)):
+            raise SettingsError.invalid("storage_url", reason)
         for network in self.allow_networks:
             try:
                 ipaddress.ip_network(network, strict=False)
@@ -317,6 +329,21 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _storage_url_problem(url: str) -> str | None:
+    """Why `url` is no `s3://bucket/prefix?endpoint=…&region=…` URL; None when it is one."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.hostname:
+        return f"{url!r} is not an s3://bucket/prefix URL"
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"endpoint", "region"}
+    if unknown:
+        return f"{url!r} has unknown parameters {sorted(unknown)} (endpoint and region exist)"
+    endpoints = query.get("endpoint", [])
+    if endpoints and (len(endpoints) > 1 or not _is_http_url(endpoints[0])):
+        return f"its endpoint {endpoints} is not one http(s) URL with a host"
+    return None
 
 
 def _decode_path(kind: type, value: Any) -> Any:

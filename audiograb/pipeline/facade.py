@@ -48,6 +48,7 @@ from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
+from audiograb.storage import OutputFiles
 from audiograb.store import JobStore, QueueStore
 
 #: The platform id of jobs on a local file.
@@ -80,6 +81,7 @@ class Audiograb:
         live: LiveHub,
         clock: Clock,
         outbox: Outbox,
+        outputs: OutputFiles,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -96,6 +98,8 @@ class Audiograb:
         """Live transcription sessions (`live_session` opens one)."""
         self.clock = clock
         """The time the queue, schedules and webhooks go by."""
+        self.outputs = outputs
+        """Where finished files are read from: the output folder or the shared object store."""
         self.webhooks = Webhooks(store, outbox, settings, clock)
         """Webhook endpoints, the delivery log and test messages."""
         self.batches = Batches(store, self, self.webhooks, clock)
@@ -271,7 +275,7 @@ class Audiograb:
         cancelled here.
         """
         await self.get(job_id)
-        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG, only=job_id) as live:
             now = await self._store.last_seq(job_id)
             lease = await self._queue.request_cancel(job_id)
             if lease is None:
@@ -282,6 +286,21 @@ class Audiograb:
             else:
                 await self._runner.cancel_claimed(await self.get(job_id), lease)
         return await self.get(job_id)
+
+    async def delete(self, job_id: str) -> None:
+        """Forget an ended job: its finished file (in the object store too), then its record.
+
+        A queued or running job must be cancelled first (INVALID_STATE otherwise).
+        """
+        job = await self.get(job_id)
+        if not job.state.terminal:
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}: cancel it first"
+            )
+        if job.output_path is not None:
+            await self.outputs.remove(job)
+        self._workspace.discard(job_id)
+        await self._store.delete_job(job_id)
 
     async def retry(self, job_id: str) -> Job:
         """Queue a failed, cancelled or interrupted job again; it keeps its id.
@@ -378,7 +397,9 @@ class Audiograb:
         With `job_id`: that job's events with `seq > after`, ending after its terminal event.
         Without: every job's events with a log id above `after`, until shutdown.
         """
-        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+        with self._topic.subscribe(
+            buffer=FEED_BUFFER, overflow=Overflow.LAG, only=job_id
+        ) as live:  # one job's feed is woken by that job's events only
             if job_id is None:
                 yield all_feed(self._store, live, after)
             else:

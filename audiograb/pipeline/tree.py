@@ -54,6 +54,7 @@ from audiograb.pipeline.wakeup import watch_store
 from audiograb.pipeline.webhooks import NOTIFIER_MAILBOX, Notifier, Outbox, Ring
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import default_registry
+from audiograb.storage import output_files
 from audiograb.store import JobQueue, ScheduleStore, WebhookStore, open_store
 
 #: Commands queued for a stage before `tell` waits: a stage starts every job it is told about.
@@ -92,7 +93,7 @@ async def open_audiograb(
         open_store(settings.database_path, lease_seconds=settings.lease_seconds) as store,
         open_actor_system(grace=SHUTDOWN_GRACE) as system,
     ):
-        topic: Topic[Recorded] = Topic("job-events")
+        topic: Topic[Recorded] = Topic("job-events", route=lambda recorded: recorded.event.job_id)
         metrics = Metrics()
         system.start_soon(metrics.follow, topic)
         system.start_soon(metrics.measure_loop_lag)
@@ -131,6 +132,7 @@ async def open_audiograb(
         )
         workspace = Workspace(settings.work_root, settings.output_root)
         registry = default_registry()
+        outputs = output_files(settings)
         runner = JobRunner(
             settings=settings,
             store=store,
@@ -144,6 +146,7 @@ async def open_audiograb(
             registry=registry,
             bridge=bridge,
             retries=RetryPolicy.from_settings(settings, clock),
+            outputs=outputs,
         )
         outbox = Outbox(default_url=settings.webhook_url, clock=clock)
         for hook in (outbox, BatchHook(outbox), ScheduleHook(clock)):
@@ -187,6 +190,7 @@ async def open_audiograb(
             ),
             clock=clock,
             outbox=outbox,
+            outputs=outputs,
         )
         await ag.webhooks.set_up_default()
         pokes = [_poke(scheduler, Poke())]

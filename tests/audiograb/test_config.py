@@ -123,6 +123,10 @@ def test_a_missing_file_is_reported(tmp_path: Path) -> None:
         ("itunes_api_base", "ftp://itunes.apple.com", "not an http(s) URL"),
         ("bot_api_base", "http://", "not an http(s) URL"),
         ("bot_webhook_secret", "has spaces", "matching regex"),
+        ("storage_url", "https://bucket.example.org/x", "not an s3://bucket/prefix URL"),
+        ("storage_url", "s3:///prefix", "not an s3://bucket/prefix URL"),
+        ("storage_url", "s3://media/x?endpoint=ftp://h", "not one http(s) URL"),
+        ("storage_url", "s3://media/x?bucket=other", "unknown parameters ['bucket']"),
     ],
 )
 def test_an_invalid_value_names_the_setting_and_its_variable(
@@ -152,3 +156,8 @@ def test_secret_values_stay_out_of_messages() -> None:
 def test_checks_run_on_replace_too() -> None:
     with pytest.raises(SettingsError, match="allow_networks"):
         msgspec.structs.replace(Settings(), allow_networks=("not-a-network",))
+
+
+def test_a_storage_url_with_endpoint_and_region_is_taken() -> None:
+    url = "s3://media/audiograb/jobs?endpoint=http://127.0.0.1:8333&region=eu-west-1"
+    assert load_settings(environ={"AUDIOGRAB_STORAGE_URL": url}).storage_url == url
