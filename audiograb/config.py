@@ -77,6 +77,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     output_dir: Path | None = None
     """Where finished files are kept; defaults to `<data_dir>/output`."""
 
+    database_url: str | None = None
+    """PostgreSQL job store shared by every node: `postgresql://user:password@host:5432/db`.
+    None: the SQLite file in `data_dir` (one machine)."""
+
     storage_url: str | None = None
     """S3-compatible object store for finished files, shared by every node:
     `s3://bucket/prefix?endpoint=http://host:port&region=us-east-1`. None: `output_dir` only."""
@@ -233,6 +237,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 raise SettingsError.invalid(
                     "platform_limits", f"{entry!r} is not `platform=N` with N at least 1"
                 )
+        if self.database_url is not None and not self.database_url.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise SettingsError.invalid("database_url", "must start with postgresql://")
         if self.storage_url is not None and (reason := _storage_url_problem(self.storage_url)):
             raise SettingsError.invalid("storage_url", reason)
         for network in self.allow_networks:
@@ -271,6 +279,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def database_path(self) -> Path:
         """The SQLite job database."""
         return self.data_dir / "audiograb.sqlite3"
+
+    @property
+    def database(self) -> Path | str:
+        """Where the job store is: `database_url` when set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     @property
     def work_root(self) -> Path:

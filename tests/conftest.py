@@ -2,9 +2,11 @@
 that several test folders share, each started once per session by its fixture."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.databases import DATABASES, database_location
 from tests.pgserver import PgServer, postgres_server
 from tests.s3server import S3Server, s3_server
 
@@ -40,3 +42,10 @@ def postgres() -> Iterator[PgServer]:
     database."""
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """An empty job database, once on SQLite and once on PostgreSQL (`open_store` takes
+    either): the tests that use it run against both."""
+    return database_location(request, tmp_path)

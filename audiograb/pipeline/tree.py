@@ -90,7 +90,7 @@ async def open_audiograb(
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)
     async with (
-        open_store(settings.database_path, lease_seconds=settings.lease_seconds) as store,
+        open_store(settings.database, lease_seconds=settings.lease_seconds) as store,
         open_actor_system(grace=SHUTDOWN_GRACE) as system,
     ):
         topic: Topic[Recorded] = Topic("job-events", route=lambda recorded: recorded.event.job_id)

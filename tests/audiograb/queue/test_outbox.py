@@ -37,8 +37,8 @@ HOOK = "http://hooks.example/default"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    async with open_store(tmp_path / "db.sqlite3") as opened:
+async def store(database: Path | str) -> AsyncIterator[JobStore]:
+    async with open_store(database) as opened:
         yield opened
 
 
