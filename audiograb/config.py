@@ -102,8 +102,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     no process on the same machine can see is gone) is taken over by another after this."""
 
     wake_interval: Annotated[float, Meta(gt=0, le=5)] = 0.1
-    """Seconds between looks at the database's change counter: how soon a process notices a
-    job, request or webhook written by another process on the same data folder."""
+    """Seconds between looks at the database's change counter (SQLite) or the wake-ups other
+    nodes sent (PostgreSQL `NOTIFY`): how soon a process notices a job, request or webhook
+    written by another process or node."""
 
     whisper_model: str | None = None
     """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""

@@ -5,12 +5,14 @@ server (which fails the run under CI=true when it cannot start, `tests/servers.p
 import sqlite3
 from pathlib import Path
 
+import msgspec
 import psycopg
 import pytest
 
+from audiograb.config import Settings
 from tests.pgserver import PgServer
 
-__all__ = ["DATABASES", "database_location", "raw_rows"]
+__all__ = ["DATABASES", "database_location", "on_database", "raw_rows"]
 
 #: The fixture's parameters, in the ids pytest shows.
 DATABASES = ("sqlite", "postgres")
@@ -31,3 +33,15 @@ def raw_rows(location: Path | str, sql: str) -> list[tuple[object, ...]]:
             return list(conn.execute(sql))
     with psycopg.connect(location) as pg:
         return list(pg.execute(sql.encode()))
+
+
+def on_database(
+    settings: Settings, location: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """`settings` on the store at `location`: a SQLite path leaves them as they are (the file in
+    the data folder); a PostgreSQL URL is set, and exported as `AUDIOGRAB_DATABASE_URL` for
+    the child processes and CLI runs a test starts."""
+    if isinstance(location, Path):
+        return settings
+    monkeypatch.setenv("AUDIOGRAB_DATABASE_URL", location)
+    return msgspec.structs.replace(settings, database_url=location)

@@ -9,10 +9,18 @@ from audiograb.config import Settings
 from audiograb.domain import JobCompleted, JobState
 from audiograb.pipeline import open_audiograb
 from audiograb.store import open_store
+from tests.databases import on_database
 from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+@pytest.fixture
+def settings(settings: Settings, database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Every test here runs on SQLite and on PostgreSQL (the `database` fixture)."""
+    return on_database(settings, database, monkeypatch)
+
 
 # Runs in a child process: submit one job, say so once bytes arrive, then wait to be killed.
 CHILD = """
@@ -48,7 +56,7 @@ async def test_killed_download_resumes_and_completes_once(
         within=30,
     )
 
-    async with open_store(settings.database_path) as store:
+    async with open_store(settings.database) as store:
         interrupted = await store.get_job(job_id)
     assert interrupted is not None
     assert interrupted.state is JobState.DOWNLOADING
