@@ -1,0 +1,175 @@
+"""Several nodes on one PostgreSQL: throughput of 1, 2 and 4 nodes, claim-to-start latency, and
+submit-to-started on PostgreSQL against SQLite.
+
+Run with ``PYTHONPATH=. uv run python bench/cluster_bench.py`` (it starts its own PostgreSQL,
+like the tests: Debian's `postgresql-15`). Every figure comes with a baseline from the same run:
+
+* **Throughput.** `JOBS` downloads, each of its own file from a loopback media server paced
+  to `PACE` bytes per second (so a job takes about `JOB_SECONDS`, waiting on the network, not
+  the CPU), all submitted at once to one node; 1, 2 and 4 nodes (`open_audiograb(serve=True)`
+  each with its own data folder, one job at a time, one shared PostgreSQL database) run them.
+  Jobs per second against one node. Goals: at least 1.8x with 2 nodes and 3.2x with 4.
+* **Claim to start.** From the moment a slot frees on some node (a job ends; for the first
+  jobs, their submit) to the next job's `job.state downloading`, read from the event log of
+  the 4-node run: what the wake-up (`NOTIFY`), the claim transaction and the start cost.
+  p50 and p99, printed for the record.
+* **Submit to started.** One serving node, `submit` until the job's first `job.state`, on
+  PostgreSQL and on SQLite. The p99 of PostgreSQL against SQLite's, printed for the record
+  (PostgreSQL goes over loopback TCP where SQLite reads a local file).
+
+Exits non-zero when a throughput goal is missed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+from audiograb.config import Settings, load_settings
+from audiograb.domain import JobCompleted, JobRequest, JobState, JobStateChanged
+from audiograb.pipeline import Audiograb, open_audiograb
+from tests.media import make_tone
+from tests.mediaserver import MediaServer, media_server
+from tests.pgserver import PgServer, postgres_server
+
+JOBS = 16
+JOB_SECONDS = 2.0
+NODE_COUNTS = (1, 2, 4)
+SAMPLES = 60
+GOALS = {2: 1.8, 4: 3.2}
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def node_settings(root: Path, database_url: str | None) -> Settings:
+    return load_settings(
+        environ={},
+        data_dir=root / "data",
+        output_dir=root / "out",
+        database_url=database_url,
+        allow_private_networks=True,
+        max_concurrent_jobs=1,
+        retry_limit=0,
+    )
+
+
+async def run_jobs(
+    pg: PgServer, media: MediaServer, names: list[str], root: Path, nodes: int
+) -> tuple[float, list[float]]:
+    """Seconds for `nodes` nodes to finish every job, and each job's slot-free-to-start time."""
+    url = pg.create_database()
+    async with anyio.create_task_group() as tg:
+        opened: list[Audiograb] = []
+        ready = anyio.Event()
+        finished = anyio.Event()
+
+        async def node(index: int) -> None:
+            settings = node_settings(root / f"n{nodes}-{index}", url)
+            async with open_audiograb(settings, serve=True) as ag:
+                opened.append(ag)
+                if len(opened) == nodes:
+                    ready.set()
+                await finished.wait()
+
+        for index in range(nodes):
+            tg.start_soon(node, index)
+        await ready.wait()
+        first = opened[0]
+        submitted_at = time.time()
+        started = time.perf_counter()
+        jobs = [await first.submit(JobRequest(url=media.url(name))) for name in names]
+        for job in jobs:
+            done = await first.wait(job.id)
+            assert done.state is JobState.COMPLETED, done.error
+        elapsed = time.perf_counter() - started
+        starts: list[float] = []
+        ends: list[float] = []
+        for job in jobs:
+            async with first.subscribe(job.id) as events:
+                for recorded in [recorded async for recorded in events]:
+                    event = recorded.event
+                    if isinstance(event, JobStateChanged) and event.state is JobState.DOWNLOADING:
+                        starts.append(event.at)
+                    elif isinstance(event, JobCompleted):
+                        ends.append(event.at)
+        finished.set()
+    starts.sort()
+    ends.sort()
+    # The k-th start took the slot of the (k - nodes)-th end; the first ones waited on submit.
+    freed = [submitted_at] * nodes + ends
+    return elapsed, [start - free for start, free in zip(starts, freed, strict=False)]
+
+
+async def submit_to_started(settings: Settings) -> list[float]:
+    """Seconds from `submit` until the job's first `job.state` is stored, one serving node."""
+    samples: list[float] = []
+    cursor = 0
+    async with open_audiograb(settings, serve=True) as ag:
+        for index in range(SAMPLES):
+            async with ag.subscribe(after=cursor) as events:
+                submitted = time.perf_counter()
+                job = await ag.submit(JobRequest(url=f"http://127.0.0.1:9/{index}.mp3"))
+                async for recorded in events:
+                    cursor = recorded.id
+                    event = recorded.event
+                    if isinstance(event, JobStateChanged) and event.job_id == job.id:
+                        samples.append(time.perf_counter() - submitted)
+                        break
+            await ag.wait(job.id)
+    return samples
+
+
+async def main() -> int:
+    root = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
+    try:
+        media_root = root / "media"
+        tone = make_tone(media_root / "tone0.m4a", seconds=3.0, format="m4a")
+        names = [f"tone{index}.m4a" for index in range(JOBS)]
+        for name in names[1:]:
+            shutil.copy(tone, media_root / name)
+        pace = tone.stat().st_size / JOB_SECONDS
+        with postgres_server() as pg, media_server(media_root) as media:
+            for name in names:
+                media.slow(name, bytes_per_second=pace)
+            rates: dict[int, float] = {}
+            latencies: list[float] = []
+            for nodes in NODE_COUNTS:
+                elapsed, waits = await run_jobs(pg, media, names, root, nodes)
+                rates[nodes] = JOBS / elapsed
+                latencies = waits
+                rate = f"{rates[nodes]:.2f} jobs/s"
+                print(f"{nodes} node(s): {JOBS} jobs in {elapsed:.2f} s, {rate}")
+            missed = False
+            for nodes, goal in GOALS.items():
+                ratio = rates[nodes] / rates[1]
+                ok = ratio >= goal
+                missed = missed or not ok
+                verdict = "ok" if ok else "MISSED"
+                print(f"throughput {nodes} nodes vs 1: {ratio:.2f}x (goal >= {goal}x) {verdict}")
+            print(
+                f"claim to start, 4 nodes: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+                f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+            )
+            on_pg = await submit_to_started(node_settings(root / "pg", pg.create_database()))
+            on_sqlite = await submit_to_started(node_settings(root / "sqlite", None))
+        pg99, lite99 = percentile(on_pg, 0.99), percentile(on_sqlite, 0.99)
+        pg50, lite50 = percentile(on_pg, 0.5), percentile(on_sqlite, 0.5)
+        print(
+            f"submit to started p99: PostgreSQL {pg99 * 1000:.1f} ms, SQLite {lite99 * 1000:.1f} "
+            f"ms ({pg99 / lite99:.2f}x); p50 {pg50 * 1000:.1f} ms vs {lite50 * 1000:.1f} ms"
+        )
+        return 1 if missed else 0
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(anyio.run(main))
