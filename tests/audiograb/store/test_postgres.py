@@ -1,6 +1,7 @@
 """What only the PostgreSQL store does: versioned migrations on a shared server, nodes claiming
 at once (SKIP LOCKED, limits across nodes), event ids in commit order for cursors, leases on
-the server's clock, and NOTIFY as a wake-up."""
+the server's clock, NOTIFY as a wake-up, and a schedule tick or webhook message taken by one
+node of several trying at once."""
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -11,7 +12,16 @@ import psycopg
 import pytest
 
 from audiograb.domain import DownloadProgress, DownloadProgressed, Job, JobRequest, JobSubmitted
-from audiograb.store import JobQueue, JobStore, SchemaVersionError, open_store
+from audiograb.store import (
+    JobQueue,
+    JobStore,
+    Schedule,
+    ScheduleStore,
+    SchemaVersionError,
+    Transaction,
+    WebhookStore,
+    open_store,
+)
 from audiograb.store.postgres import PG_MIGRATIONS, PgJobStore, translate
 from tests.databases import raw_rows
 from tests.pgserver import PgServer
@@ -154,3 +164,36 @@ async def test_a_notice_wakes_other_nodes_only(nodes: list[JobStore]) -> None:
     assert not await watcher.changed_elsewhere()  # drained: the notice is only a wake-up
     _, events = await watcher.foreign_events_after(0)
     assert [stored.event.job_id for stored in events] == ["theirs"]
+
+
+async def test_a_due_schedule_fires_once_and_a_message_is_tried_once_across_nodes(
+    nodes: list[JobStore],
+) -> None:
+    request = JobRequest(url="https://example.com/daily")
+    schedule = Schedule(id="s", request=request, platform="generic", run_at=100.0, created_at=1.0)
+    await ScheduleStore(nodes[0]).insert(schedule)
+
+    async def make_message(tx: Transaction) -> str:
+        endpoint = await tx.endpoint("http://127.0.0.1:9/hook", 1.0)
+        return await tx.add_message(endpoint_id=endpoint.id, type="t", body="{}", now=1.0)
+
+    message_id = await nodes[0].within(make_message)
+    fired: list[bool] = []
+    tokens: list[str | None] = []
+
+    async def node_tick(store: JobStore, index: int) -> None:
+        async def fire(tx: Transaction) -> bool:
+            return await tx.fire_schedule("s", due_at=100.0, next_run_at=160.0, job_id=f"j{index}")
+
+        fired.append(await store.within(fire))
+        tokens.append(await WebhookStore(store).claim(message_id, now=2.0, until=30.0))
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            for index, store in enumerate(nodes):
+                tg.start_soon(node_tick, store, index)
+    assert sorted(fired) == [False] * (NODES - 1) + [True]
+    assert sum(token is not None for token in tokens) == 1
+    moved = await ScheduleStore(nodes[1]).get("s")
+    assert moved is not None
+    assert (moved.runs, moved.run_at) == (1, 160.0)
