@@ -12,6 +12,9 @@ baseline measured in the same run:
 * **Submitted elsewhere.** A second instance on the same data folder that runs nothing
   (`run_submitted=False`, as `batch --no-wait`) submits; the serving one notices through the
   wake-up watcher (`wake_interval`, 0.1 s) and starts the job. Shown beside the first figure.
+* **Cancel from another instance.** A serving instance downloads (slowly, from a loopback
+  server); a second instance on the data folder cancels: seconds until `cancel` returns with
+  the job recorded cancelled by its owner, against a cancel from the owning instance itself.
 * **Claim with 10,000 waiting jobs.** `JobQueue.claim` of one job, with one of four platforms
   at its limit, on a store holding 10,000 waiting jobs, against the same on 1,000 jobs
   (growth) and against a bare `append_event` (one write transaction).
@@ -37,8 +40,10 @@ import msgspec
 
 from audiograb.config import load_settings
 from audiograb.domain import Job, JobRequest, JobState, JobStateChanged, JobSubmitted
-from audiograb.pipeline import open_audiograb
+from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.store import JobQueue, JobStore, open_store
+from tests.media import make_tone
+from tests.mediaserver import media_server
 
 WAITING = 10_000
 SAMPLES = 200
@@ -46,6 +51,7 @@ P99_GOAL = 20.0
 GROWTH_GOAL = 3.0
 CLAIM_GOAL = 10.0
 PLATFORMS = ("generic", "youtube", "x_spaces", "podcasts")
+CANCELS = 10
 
 
 def make_job(index: int, rng: random.Random) -> Job:
@@ -103,6 +109,35 @@ async def submitted_elsewhere(root: Path) -> list[float]:
                         break
             await server.wait(job.id)
     return samples
+
+
+async def cancel_latency(root: Path) -> tuple[list[float], list[float]]:
+    """Seconds for `cancel` of a running job: from another instance, and from its owner."""
+    make_tone(root / "media" / "long.m4a", seconds=30.0, format="m4a")
+    settings = load_settings(environ={}, data_dir=root / "data", allow_private_networks=True)
+    elsewhere: list[float] = []
+    here: list[float] = []
+    with media_server(root / "media") as server:
+        server.slow("/long.m4a", bytes_per_second=20_000)
+        async with (
+            open_audiograb(settings, serve=True) as owner,
+            open_audiograb(settings, run_submitted=False) as other,
+        ):
+            for canceller, samples in [(other, elsewhere), (owner, here)] * (CANCELS // 2):
+                job = await owner.submit(JobRequest(url=server.url("long.m4a")))
+                await until_started(owner, job.id)
+                started = time.perf_counter()
+                cancelled = await canceller.cancel(job.id)
+                samples.append(time.perf_counter() - started)
+                assert cancelled.state is JobState.CANCELLED
+    return elsewhere, here
+
+
+async def until_started(ag: Audiograb, job_id: str) -> None:
+    async with ag.subscribe(job_id) as events:
+        async for recorded in events:
+            if getattr(recorded.event, "state", None) is JobState.DOWNLOADING:
+                return
 
 
 async def in_memory(root: Path) -> list[float]:
@@ -168,6 +203,7 @@ async def measure() -> int:
         root = Path(folder)
         store = await store_backed(root / "served")
         elsewhere = await submitted_elsewhere(root / "elsewhere")
+        cancel_elsewhere, cancel_here = await cancel_latency(root / "cancel")
         memory = await in_memory(root)
         many = await claim_latency(root, WAITING)
         few = await claim_latency(root, WAITING // 10)
@@ -187,6 +223,11 @@ async def measure() -> int:
         f"submit -> started, submitted by another instance: "
         f"p50 {percentile(elsewhere, 0.5) * 1e3:.2f} ms, "
         f"p99 {percentile(elsewhere, 0.99) * 1e3:.2f} ms (wake-up poll every 100 ms)"
+    )
+    print(
+        f"cancel a running job from another instance: p50 "
+        f"{statistics.median(cancel_elsewhere) * 1e3:.0f} ms, max {max(cancel_elsewhere) * 1e3:.0f}"
+        f" ms (from its owner: p50 {statistics.median(cancel_here) * 1e3:.0f} ms)"
     )
     print(
         f"claim one of {WAITING} waiting:  {many * 1e3:.2f} ms  ({many / few:.1f}x the cost at "

@@ -20,9 +20,6 @@ __all__ = ["Batch", "BatchStore", "Rejected", "batch_in", "track_job"]
 _TERMINAL = tuple(state.value for state in JobState if state.terminal)
 
 
-_rejected_decoder = msgspec.json.Decoder(list[Rejected])
-
-
 async def track_job(conn: Connection, batch_id: str, job_id: str, state: str) -> bool:
     """Record a member job's state; True when this change ended the batch's last open job."""
     # A no-op write that locks the batch's row (on PostgreSQL), so that members ending at once
@@ -102,7 +99,7 @@ class BatchStore:
         )
 
     async def _with_counts(self, rows: list[Row]) -> list[Batch]:
-        return [_batch(row, await self._db.read(_COUNTS, (row[0],))) for row in rows]
+        return [_batch(row, await self._db.read(_COUNTS, (row["id"],))) for row in rows]
 
 
 _SELECT = (
@@ -111,17 +108,14 @@ _SELECT = (
 _COUNTS = "SELECT state, COUNT(*) FROM batch_jobs WHERE batch_id = ? GROUP BY state"
 
 
-def _batch(row: Row | tuple[object, ...], counts: Iterable[Row]) -> Batch:
-    return Batch(
-        id=str(row[0]),
-        created_at=float(str(row[1])),
-        total=int(str(row[2])),
-        webhook_url=str(row[3]) if row[3] is not None else None,
-        rejected=_rejected_decoder.decode(str(row[4])),
-        completed_at=float(str(row[5])) if row[5] is not None else None,
-        cancelled_at=float(str(row[6])) if row[6] is not None else None,
-        counts={str(count[0]): int(str(count[1])) for count in counts},
-    )
+def _batch(row: Row, counts: Iterable[Row]) -> Batch:
+    """A row and its counts as a `Batch`, by column name (`rejected` is stored as JSON)."""
+    fields = {
+        **dict(row),
+        "rejected": msgspec.json.decode(row["rejected"]),
+        "counts": {str(count[0]): count[1] for count in counts},
+    }
+    return msgspec.convert(fields, Batch)
 
 
 async def batch_in(conn: Connection, batch_id: str) -> Batch | None:
@@ -132,4 +126,4 @@ async def batch_in(conn: Connection, batch_id: str) -> Batch | None:
         return None
     async with conn.execute(_COUNTS, (batch_id,)) as cursor:
         counts = await cursor.fetchall()
-    return _batch(tuple(row), counts)
+    return _batch(row, counts)

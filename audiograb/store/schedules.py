@@ -7,14 +7,11 @@ it twice. A time is a Unix timestamp: UTC by definition.
 
 import msgspec
 
-from audiograb.domain import JobRequest
 from audiograb.domain.schedules import Schedule, ScheduleState
 from audiograb.store.connection import Connection, Row
 from audiograb.store.store import JobStore
 
 __all__ = ["Schedule", "ScheduleState", "ScheduleStore", "fired", "schedule_in"]
-
-_request_decoder = msgspec.json.Decoder(JobRequest)
 
 
 _COLUMNS = "id, request, platform, state, run_at, cron, timezone, created_at, runs, last_job_id"
@@ -35,19 +32,9 @@ def _row(schedule: Schedule) -> tuple[object, ...]:
     )
 
 
-def _schedule(row: Row | tuple[object, ...]) -> Schedule:
-    return Schedule(
-        id=str(row[0]),
-        request=_request_decoder.decode(str(row[1])),
-        platform=str(row[2]),
-        state=ScheduleState(str(row[3])),
-        run_at=float(str(row[4])) if row[4] is not None else None,
-        cron=str(row[5]) if row[5] is not None else None,
-        timezone=str(row[6]),
-        created_at=float(str(row[7])),
-        runs=int(str(row[8])),
-        last_job_id=str(row[9]) if row[9] is not None else None,
-    )
+def _schedule(row: Row) -> Schedule:
+    """A row as a `Schedule`, by column name (the request is stored as JSON)."""
+    return msgspec.convert({**dict(row), "request": msgspec.json.decode(row["request"])}, Schedule)
 
 
 async def schedule_in(conn: Connection, schedule_id: str) -> Schedule | None:
@@ -56,7 +43,7 @@ async def schedule_in(conn: Connection, schedule_id: str) -> Schedule | None:
         f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
     ) as cur:
         row = await cur.fetchone()
-    return _schedule(tuple(row)) if row is not None else None
+    return _schedule(row) if row is not None else None
 
 
 async def fired(

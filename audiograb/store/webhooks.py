@@ -47,7 +47,7 @@ async def endpoint_in(conn: Connection, url: str, now: float) -> Endpoint:
     ) as cursor:
         row = await cursor.fetchone()
     assert row is not None
-    return _endpoint(tuple(row))
+    return _endpoint(row)
 
 
 async def add_message(
@@ -70,10 +70,8 @@ async def add_message(
     return message_id
 
 
-def _endpoint(row: Row | tuple[object, ...]) -> Endpoint:
-    return Endpoint(
-        id=str(row[0]), url=str(row[1]), secret=str(row[2]), created_at=float(str(row[3]))
-    )
+def _endpoint(row: Row) -> Endpoint:
+    return msgspec.convert(dict(row), Endpoint)
 
 
 class WebhookStore:
@@ -112,17 +110,7 @@ class WebhookStore:
             "ORDER BY m.next_attempt_at, m.rowid LIMIT ?",
             (now, limit),
         )
-        return [
-            Delivery(
-                id=row[0],
-                url=row[1],
-                secret=row[2],
-                body=row[3],
-                created_at=row[4],
-                attempts=row[5],
-            )
-            for row in rows
-        ]
+        return [msgspec.convert(dict(row), Delivery) for row in rows]
 
     async def next_attempt_at(self) -> float | None:
         """When the next pending message is due."""
@@ -216,25 +204,8 @@ class WebhookStore:
             log = await self._db.read(
                 "SELECT at, status_code, error, duration FROM webhook_attempts "
                 "WHERE message_id = ? ORDER BY id",
-                (row[0],),
+                (row["id"],),
             )
-            found.append(
-                Message(
-                    id=row[0],
-                    endpoint_id=row[1],
-                    url=row[2],
-                    type=row[3],
-                    body=row[4],
-                    job_id=row[5],
-                    batch_id=row[6],
-                    created_at=row[7],
-                    status=MessageStatus(row[8]),
-                    attempts=row[9],
-                    next_attempt_at=row[10],
-                    delivered_at=row[11],
-                    log=[
-                        Attempt(at=a[0], status_code=a[1], error=a[2], duration=a[3]) for a in log
-                    ],
-                )
-            )
+            attempts = [dict(attempt) for attempt in log]
+            found.append(msgspec.convert({**dict(row), "log": attempts}, Message))
         return found

@@ -34,6 +34,7 @@ from audiograb.domain import (
     new_job_id,
 )
 from audiograb.pipeline import Audiograb, open_audiograb
+from audiograb.pipeline.clock import ManualClock
 from audiograb.pipeline.scheduler import Crash
 from audiograb.store import MessageStatus, WebhookStore, open_store
 from tests.databases import on_database
@@ -209,7 +210,7 @@ async def test_the_cli_beside_a_server_hands_it_jobs_and_requests(
     data, out = settings.data_dir, tmp_path / "cli-out"
     urls = tmp_path / "urls.txt"
     urls.write_text(f"{server.url('tone.mp3')}\n{server.url('tone.m4a')}\n")
-    server.slow("/long.m4a", bytes_per_second=50_000)
+    server.slow("/long.m4a", bytes_per_second=2_000)  # still running when cancelled
     async with open_audiograb(settings, serve=True) as ag:
         # `batch --no-wait`: the server runs them (the CLI has exited).
         status, said = await cli(data, "batch", str(urls), "--no-wait", "-o", f"{out}/")
@@ -287,3 +288,22 @@ async def test_webhooks_of_a_cli_download_are_delivered_by_an_idle_server(
     assert writers[0][0] != ag._store.identity
     types = {json.loads(r.body)["type"] for r in received}
     assert {"job.started", "job.completed"} <= types
+
+
+async def test_two_servers_fire_a_schedule_once(settings: Settings, server: MediaServer) -> None:
+    clock = ManualClock()
+    async with open_audiograb(settings, serve=True, clock=clock) as ag:
+        due = dt.datetime.fromtimestamp(clock.now() + 60, dt.UTC).isoformat()
+        schedule = await ag.schedules.create(JobRequest(url=server.url("tone.mp3")), at=due)
+    async with (
+        open_audiograb(settings, serve=True, clock=clock) as first,
+        open_audiograb(settings, serve=True, clock=clock) as second,
+    ):
+        clock.advance(60)  # both planners are due at once
+        with anyio.fail_after(60):
+            async with first.subscribe() as events:
+                async for recorded in events:
+                    if isinstance(recorded.event, JobCompleted):
+                        break
+        assert (await second.schedules.get(schedule.id)).runs == 1
+        assert await first.count() == 1

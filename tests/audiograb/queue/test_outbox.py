@@ -21,6 +21,7 @@ from audiograb.pipeline.batches import BatchHook
 from audiograb.pipeline.clock import ManualClock
 from audiograb.pipeline.webhooks import Outbox, sign, verify
 from audiograb.store import (
+    Attempt,
     Batch,
     BatchStore,
     JobStore,
@@ -158,3 +159,29 @@ def test_signatures_verify_and_tampering_does_not() -> None:
     assert not verify(secret, headers, body + b" ", now=1614265330)
     assert not verify(secret, headers, body, now=1614265330 + 3600)
     assert not verify("whsec_" + "A" * 32, headers, body, now=1614265330)
+
+
+async def test_a_message_is_claimed_by_one_process_and_acknowledged_once(
+    store: JobStore, database: Path | str
+) -> None:
+    clock = ManualClock()
+    outbox = Outbox(default_url=HOOK, clock=clock)
+    (message_id,) = await store.within(lambda tx: outbox.add(tx, "webhook.test", {}))
+    async with open_store(database) as elsewhere:  # a second process
+        mine, theirs = WebhookStore(store), WebhookStore(elsewhere)
+        now = clock.now()
+        token = await mine.claim(message_id, now, now + 30)
+        assert token is not None
+        assert await theirs.claim(message_id, now, now + 30) is None  # held while tried
+        # The hold lapsed (the first try hangs): the other process tries, and succeeds.
+        later = now + 31
+        again = await theirs.claim(message_id, later, later + 30)
+        assert again is not None
+        ok = Attempt(at=later, status_code=200, error=None, duration=0.1)
+        await theirs.record(message_id, again, ok, delivered=True, retry_at=None)
+        # The first try ends after all: its outcome is not recorded a second time.
+        await mine.record(message_id, token, ok, delivered=True, retry_at=None)
+        (message,) = await mine.messages(message_id=message_id)
+    assert message.status is MessageStatus.DELIVERED
+    assert message.attempts == 1
+    assert len(message.log) == 1
