@@ -96,6 +96,7 @@ def secrets_of(settings: Settings) -> list[str]:
                 settings.x_auth_token,
                 settings.x_ct0,
                 settings.polish_api_key,
+                settings.storage_secret_access_key,
             )
             if value
         ),

@@ -332,4 +332,4 @@ def report(
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    anyio.run(main, backend_options={"use_uvloop": True})  # the server runs on uvloop too

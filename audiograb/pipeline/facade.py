@@ -48,7 +48,7 @@ from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
-from audiograb.storage import OutputFiles
+from audiograb.storage import OutputFiles, save_copy
 from audiograb.store import JobStore, QueueStore
 
 #: The platform id of jobs on a local file.
@@ -206,7 +206,11 @@ class Audiograb:
         return await self.enqueue(job)
 
     async def submit_existing(self, source: Job, request: JobRequest) -> Job:
-        """Queue a job on the finished file of another job (left where it is)."""
+        """Queue a job on the finished file of another job (left where it is).
+
+        A file finished on another node (only in the shared object store) is first copied
+        into the new job's work folder, where it counts as the job's download.
+        """
         if source.output_path is None:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {source.id} has no file")
         job = Job(
@@ -217,6 +221,16 @@ class Audiograb:
             source_file=source.output_path,
             output_dir=str(self.settings.output_root),
         )
+        if not await anyio.Path(source.output_path).is_file():
+            copy = self._workspace.job_dir(job.id) / f"source{Path(source.output_path).suffix}"
+            copied = False
+            try:
+                await save_copy(self.outputs, source, copy)
+                copied = True
+            finally:
+                if not copied:  # the store failed, or the request was cancelled
+                    self._workspace.discard(job.id)
+            job = msgspec.structs.replace(job, source_file=None, download_path=str(copy))
         return await self.enqueue(job)
 
     async def thumbnail(self, job_id: str) -> bytes | None:

@@ -4,7 +4,7 @@
 remove a job's file only through it, so every node of a cluster serves the same bytes.
 """
 
-from audiograb.storage.files import FileInfo, OutputFiles
+from audiograb.storage.files import FileInfo, OutputFiles, save_copy
 from audiograb.storage.local import LocalFiles
 from audiograb.storage.objects import ObjectFiles, object_key, open_object_store
 from audiograb.storage.select import output_files
@@ -17,4 +17,5 @@ __all__ = [
     "object_key",
     "open_object_store",
     "output_files",
+    "save_copy",
 ]

@@ -1,11 +1,14 @@
 """The interface every home of finished files implements, and what it says about a file."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import NamedTuple, Protocol
+
+import anyio
 
 from audiograb.domain import Job
 
-__all__ = ["CHUNK", "FileInfo", "OutputFiles"]
+__all__ = ["CHUNK", "FileInfo", "OutputFiles", "save_copy"]
 
 #: Bytes read at a time when a file is streamed out.
 CHUNK = 64 * 1024
@@ -40,3 +43,11 @@ class OutputFiles(Protocol):
     async def remove(self, job: Job) -> None:
         """Delete the file (no error when it is already gone)."""
         ...
+
+
+async def save_copy(outputs: OutputFiles, job: Job, dest: Path) -> None:
+    """Write the job's finished file to `dest`, read from wherever `outputs` keeps it."""
+    size, etag = await outputs.info(job)
+    async with await anyio.open_file(dest, "wb") as out:
+        async for chunk in outputs.read(job, 0, size, etag):
+            await out.write(chunk)

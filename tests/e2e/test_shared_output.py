@@ -34,7 +34,7 @@ def _keys(s3: S3Server, prefix: str) -> list[str]:
     return [meta["path"] for batch in obstore.list(s3.store(prefix)) for meta in batch]
 
 
-async def test_the_file_route_serves_the_object_with_ranges_then_purge_deletes_it(
+async def test_a_file_only_in_the_store_is_served_with_ranges_transcribed_and_purged(
     api: RunningApi, server: MediaServer, s3: S3Server, prefix: str
 ) -> None:
     async with api.client() as http:
@@ -63,10 +63,16 @@ async def test_the_file_route_serves_the_object_with_ranges_then_purge_deletes_i
         )
         assert (stale.status_code, stale.content) == (200, body)
 
+        asked = await http.post("/api/transcriptions", json={"job_id": job_id})
+        assert asked.status_code in (200, 201, 202), asked.text
+        with anyio.fail_after(120):
+            transcribed = await api.ag.wait(asked.json()["id"])
+        assert transcribed.state == "completed", transcribed.error  # read from the store
+
         purged = await http.delete(f"/api/jobs/{job_id}", params={"purge": "true"})
         assert purged.status_code == 200, purged.text
         assert purged.json()["id"] == job_id
-        assert _keys(s3, prefix) == []
+        assert _keys(s3, prefix) == [f"{transcribed.id}.json"]  # the transcript's own file
         gone = await http.get(f"/api/jobs/{job_id}")
         assert gone.status_code == 404
 
