@@ -14,8 +14,9 @@ like the tests: Debian's `postgresql-15`). Every figure comes with a baseline fr
   the 4-node run: what the wake-up (`NOTIFY`), the claim transaction and the start cost.
   p50 and p99, printed for the record.
 * **Submit to started.** One serving node, `submit` until the job's first `job.state`, on
-  PostgreSQL and on SQLite. The p99 of PostgreSQL against SQLite's, printed for the record
-  (PostgreSQL goes over loopback TCP where SQLite reads a local file).
+  PostgreSQL and on SQLite (queue_bench's `store_backed`). The p99 of PostgreSQL against
+  SQLite's, printed for the record (PostgreSQL goes over loopback TCP where SQLite reads a
+  local file).
 
 Exits non-zero when a throughput goal is missed.
 """
@@ -33,6 +34,7 @@ import anyio
 from audiograb.config import Settings, load_settings
 from audiograb.domain import JobCompleted, JobRequest, JobState, JobStateChanged
 from audiograb.pipeline import Audiograb, open_audiograb
+from bench.queue_bench import percentile, store_backed
 from tests.media import make_tone
 from tests.mediaserver import MediaServer, media_server
 from tests.pgserver import PgServer, postgres_server
@@ -42,11 +44,6 @@ JOB_SECONDS = 2.0
 NODE_COUNTS = (1, 2, 4)
 SAMPLES = 60
 GOALS = {2: 1.8, 4: 3.2}
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def node_settings(root: Path, database_url: str | None) -> Settings:
@@ -108,25 +105,6 @@ async def run_jobs(
     return elapsed, [start - free for start, free in zip(starts, freed, strict=False)]
 
 
-async def submit_to_started(settings: Settings) -> list[float]:
-    """Seconds from `submit` until the job's first `job.state` is stored, one serving node."""
-    samples: list[float] = []
-    cursor = 0
-    async with open_audiograb(settings, serve=True) as ag:
-        for index in range(SAMPLES):
-            async with ag.subscribe(after=cursor) as events:
-                submitted = time.perf_counter()
-                job = await ag.submit(JobRequest(url=f"http://127.0.0.1:9/{index}.mp3"))
-                async for recorded in events:
-                    cursor = recorded.id
-                    event = recorded.event
-                    if isinstance(event, JobStateChanged) and event.job_id == job.id:
-                        samples.append(time.perf_counter() - submitted)
-                        break
-            await ag.wait(job.id)
-    return samples
-
-
 async def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
     try:
@@ -158,8 +136,10 @@ async def main() -> int:
                 f"claim to start, 4 nodes: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
                 f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
             )
-            on_pg = await submit_to_started(node_settings(root / "pg", pg.create_database()))
-            on_sqlite = await submit_to_started(node_settings(root / "sqlite", None))
+            on_pg = await store_backed(
+                root / "pg", database_url=pg.create_database(), count=SAMPLES
+            )
+            on_sqlite = await store_backed(root / "sqlite", count=SAMPLES)
         pg99, lite99 = percentile(on_pg, 0.99), percentile(on_sqlite, 0.99)
         pg50, lite50 = percentile(on_pg, 0.5), percentile(on_sqlite, 0.5)
         print(

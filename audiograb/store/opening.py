@@ -4,8 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from audiograb.store.postgres import is_postgres_url, open_pg_store
-from audiograb.store.store import LEASE_SECONDS, JobStore, open_sqlite_store
+import anyio
+
+from audiograb.store.postgres import PgJobStore, is_postgres_url
+from audiograb.store.store import LEASE_SECONDS, JobStore
 
 __all__ = ["open_store"]
 
@@ -14,11 +16,14 @@ __all__ = ["open_store"]
 async def open_store(
     location: Path | str, *, lease_seconds: float = LEASE_SECONDS
 ) -> AsyncIterator[JobStore]:
-    """Open the store for the duration of the block: on the PostgreSQL server a
-    `postgresql://` URL names, else in the SQLite file at `location`."""
+    """Open the store for the duration of the block, closing it afterwards: on the PostgreSQL
+    server a `postgresql://` URL names, else in the SQLite file at `location`."""
     if is_postgres_url(location):
-        async with open_pg_store(str(location), lease_seconds=lease_seconds) as pg:
-            yield pg
+        store: JobStore = await PgJobStore.connect(str(location), lease_seconds=lease_seconds)
     else:
-        async with open_sqlite_store(Path(location), lease_seconds=lease_seconds) as sqlite:
-            yield sqlite
+        store = await JobStore.open(Path(location), lease_seconds=lease_seconds)
+    try:
+        yield store
+    finally:
+        with anyio.CancelScope(shield=True):
+            await store.close()

@@ -18,8 +18,7 @@ is the plumbing and the concurrency:
 """
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from functools import lru_cache
 from typing import Any, Self, TypeVar
 
@@ -27,6 +26,7 @@ import anyio
 import psycopg
 from psycopg.rows import RowMaker
 
+from audiograb.store.connection import Connection
 from audiograb.store.migrations import SchemaVersionError
 from audiograb.store.store import LEASE_SECONDS, Dialect, JobStore
 
@@ -35,7 +35,6 @@ __all__ = [
     "PgConnection",
     "PgJobStore",
     "is_postgres_url",
-    "open_pg_store",
     "translate",
 ]
 
@@ -362,27 +361,22 @@ class PgJobStore(JobStore):
                 changed = changed or notice.payload != self.identity
         return changed
 
-    async def serialise_claims(self, conn: Any) -> None:
+    async def serialise_claims(self, conn: Connection) -> None:
         """One claim at a time across nodes, so the per-platform counts it reads hold."""
         await conn.execute("SELECT pg_advisory_xact_lock(?)", (CLAIM_LOCK,))
 
-    async def _order_events(self, conn: Any) -> None:
+    async def _order_events(self, conn: Connection) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock(?)", (EVENT_LOCK,))
 
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> int:
-        async with self._lock:
-            with anyio.CancelScope(shield=True):
-                await self._conn.execute(self.dialect.begin)
-                try:
-                    cursor = await self._conn.execute(sql, params)
-                    await self._announce()
-                    await self._conn.execute("COMMIT")
-                except BaseException:
-                    await self._conn.execute("ROLLBACK")
-                    raise
-        return cursor.rowcount
+        """One write statement in its own transaction (so that it is announced); rows changed."""
 
-    async def _transaction(self, body: Callable[[Any], Awaitable[T]]) -> T:
+        async def statement(conn: Connection) -> int:
+            return (await conn.execute(sql, params)).rowcount
+
+        return await self._transaction(statement)
+
+    async def _transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
         async with self._lock:
             with anyio.CancelScope(shield=True):
                 await self._conn.execute(self.dialect.begin)
@@ -398,16 +392,3 @@ class PgJobStore(JobStore):
     async def _announce(self) -> None:
         """Tell the other nodes (at commit) that this one wrote."""
         await self._conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, self.identity))
-
-
-@asynccontextmanager
-async def open_pg_store(
-    url: str, *, lease_seconds: float = LEASE_SECONDS
-) -> AsyncIterator[PgJobStore]:
-    """Open the PostgreSQL store at `url` for the duration of the block."""
-    store = await PgJobStore.connect(url, lease_seconds=lease_seconds)
-    try:
-        yield store
-    finally:
-        with anyio.CancelScope(shield=True):
-            await store.close()

@@ -12,8 +12,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -43,7 +42,6 @@ __all__ = [
     "JobStore",
     "StoredEvent",
     "instance_identity",
-    "open_sqlite_store",
 ]
 
 #: How long a statement waits for another process's write lock before failing.
@@ -476,19 +474,6 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
         else:
             return
     await conn.execute("PRAGMA journal_mode = WAL")
-
-
-@asynccontextmanager
-async def open_sqlite_store(
-    path: Path, *, lease_seconds: float = LEASE_SECONDS
-) -> AsyncIterator[JobStore]:
-    """Open the SQLite store at `path` for the duration of the block, closing it afterwards."""
-    store = await JobStore.open(path, lease_seconds=lease_seconds)
-    try:
-        yield store
-    finally:
-        with anyio.CancelScope(shield=True):
-            await store.close()
 
 
 from audiograb.store.transaction import Transaction  # noqa: E402  (it builds on JobStore)
