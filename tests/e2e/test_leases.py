@@ -37,18 +37,11 @@ from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.pipeline.clock import ManualClock
 from audiograb.pipeline.scheduler import Crash
 from audiograb.store import MessageStatus, WebhookStore, open_store
-from tests.databases import on_database
 from tests.e2e.test_queue import until_downloading
 from tests.mediaserver import MediaServer
 from tests.webhookreceiver import WebhookReceiver, webhook_receiver
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-
-@pytest.fixture
-def settings(settings: Settings, database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Every test here runs on SQLite and on PostgreSQL (the `database` fixture)."""
-    return on_database(settings, database, monkeypatch)
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 
 def moment_in(seconds: float) -> str:

@@ -9,17 +9,10 @@ from audiograb.config import Settings
 from audiograb.domain import JobCompleted, JobState
 from audiograb.pipeline import open_audiograb
 from audiograb.store import open_store
-from tests.databases import on_database
 from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
-
-
-@pytest.fixture
-def settings(settings: Settings, database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Every test here runs on SQLite and on PostgreSQL (the `database` fixture)."""
-    return on_database(settings, database, monkeypatch)
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 
 # Runs in a child process: submit one job, say so once bytes arrive, then wait to be killed.

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
 import anyio
 import pytest
@@ -14,17 +13,10 @@ from audiograb.domain import JobRequest, JobState, JobSubmitted
 from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.pipeline.clock import ManualClock
 from audiograb.store import ScheduleState
-from tests.databases import on_database
 from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def settings(settings: Settings, database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Every test here runs on SQLite and on PostgreSQL (the `database` fixture)."""
-    return on_database(settings, database, monkeypatch)
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
 
 
 #: 2027-01-15T08:00:00Z

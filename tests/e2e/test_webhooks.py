@@ -3,7 +3,6 @@
 import json
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -16,18 +15,11 @@ from audiograb.domain import JobRequest, JobState
 from audiograb.pipeline import open_audiograb
 from audiograb.pipeline.webhooks import verify
 from audiograb.store import MessageStatus
-from tests.databases import on_database
 from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
 from tests.webhookreceiver import Received, WebhookReceiver, webhook_receiver
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def settings(settings: Settings, database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Every test here runs on SQLite and on PostgreSQL (the `database` fixture)."""
-    return on_database(settings, database, monkeypatch)
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
 
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
