@@ -78,8 +78,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Where finished files are kept; defaults to `<data_dir>/output`."""
 
     database_url: str | None = None
-    """PostgreSQL job store shared by every node: `postgresql://user:password@host:5432/db`.
-    None: the SQLite file in `data_dir` (one machine)."""
+    """PostgreSQL job store shared by every node: `postgresql://user:password@host:5432/db`
+    (its password is never logged). None: the SQLite file in `data_dir` (one machine)."""
 
     storage_url: str | None = None
     """S3-compatible object store for finished files, shared by every node:
@@ -280,6 +280,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def database_path(self) -> Path:
         """The SQLite job database."""
         return self.data_dir / "audiograb.sqlite3"
+
+    @property
+    def database_password(self) -> str | None:
+        """The password inside `database_url`, if any (a secret for the log redactor)."""
+        return urlsplit(self.database_url).password if self.database_url else None
 
     @property
     def database(self) -> Path | str:
