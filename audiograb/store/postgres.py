@@ -18,7 +18,7 @@ is the plumbing and the concurrency:
 """
 
 import re
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Self, TypeVar
 
@@ -26,7 +26,7 @@ import anyio
 import psycopg
 from psycopg.rows import RowMaker
 
-from audiograb.store.connection import Connection
+from audiograb.store.connection import Connection, Row
 from audiograb.store.migrations import SchemaVersionError
 from audiograb.store.store import LEASE_SECONDS, Dialect, JobStore
 
@@ -278,6 +278,17 @@ async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
     return await psycopg.AsyncConnection.connect(url, autocommit=True)
 
 
+async def _listen(url: str) -> psycopg.AsyncConnection[Any]:
+    """A connection that receives every node's wake-up notices."""
+    listener = await _connect(url)
+    try:
+        await listener.execute(f"LISTEN {CHANNEL}")
+    except BaseException:
+        await listener.close()
+        raise
+    return listener
+
+
 async def migrate_pg(conn: PgConnection, migrations: tuple[str, ...] = PG_MIGRATIONS) -> int:
     """Bring the database up to `len(migrations)` under an advisory lock; the version reached.
 
@@ -318,15 +329,18 @@ class PgJobStore(JobStore):
 
     def __init__(
         self,
+        url: str,
         conn: PgConnection,
         listener: psycopg.AsyncConnection[Any],
         *,
         lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         super().__init__(conn, lease_seconds=lease_seconds)
+        self._url = url
         self._pg = conn
         self._listener = listener
         self._listen_lock = anyio.Lock()
+        self._closed = False
 
     @classmethod
     async def connect(cls, url: str, *, lease_seconds: float = LEASE_SECONDS) -> Self:
@@ -334,32 +348,47 @@ class PgJobStore(JobStore):
         conn = PgConnection(await _connect(url))
         try:
             await migrate_pg(conn)
-            listener = await _connect(url)
+            listener = await _listen(url)
         except BaseException:
             await conn.raw.close()
             raise
-        try:
-            await listener.execute(f"LISTEN {CHANNEL}")
-        except BaseException:
-            await listener.close()
-            await conn.raw.close()
-            raise
-        return cls(conn, listener, lease_seconds=lease_seconds)
+        return cls(url, conn, listener, lease_seconds=lease_seconds)
 
     async def close(self) -> None:
         """Close both connections (idempotent)."""
+        self._closed = True
         await super().close()
         async with self._listen_lock:
             await self._listener.close()
 
     async def changed_elsewhere(self) -> bool:
         """Whether another node wrote since the last call: drains this node's LISTEN
-        connection without waiting. Only a wake-up: the caller reads the tables."""
+        connection without waiting. Only a wake-up: the caller reads the tables.
+
+        A listener the server dropped (a restart, a failover) is replaced, and the answer is
+        then yes: notices may have been missed, and reading once too often costs nothing."""
         changed = False
         async with self._listen_lock:
-            async for notice in self._listener.notifies(timeout=0.0):
-                changed = changed or notice.payload != self.identity
+            if self._listener.closed and not self._closed:
+                self._listener = await _listen(self._url)
+                return True
+            try:
+                async for notice in self._listener.notifies(timeout=0.0):
+                    changed = changed or notice.payload != self.identity
+            except psycopg.OperationalError:
+                return True  # replaced at the next call
         return changed
+
+    async def _read(self, sql: str, params: Iterable[Any] | Mapping[str, Any]) -> list[Row]:
+        await self._reconnect_if_dropped()
+        return await super()._read(sql, params)
+
+    async def _reconnect_if_dropped(self) -> None:
+        """Replace the work connection if the server dropped it: the call that found it broken
+        failed (its transaction rolled back with the connection), the next ones work."""
+        async with self._lock:
+            if self._pg.raw.closed and not self._closed:
+                self._pg.raw = await _connect(self._url)
 
     async def serialise_claims(self, conn: Connection) -> None:
         """One claim at a time across nodes, so the per-platform counts it reads hold."""
@@ -377,6 +406,7 @@ class PgJobStore(JobStore):
         return await self._transaction(statement)
 
     async def _transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
+        await self._reconnect_if_dropped()
         async with self._lock:
             with anyio.CancelScope(shield=True):
                 await self._conn.execute(self.dialect.begin)
@@ -385,7 +415,8 @@ class PgJobStore(JobStore):
                     await self._announce()
                     await self._conn.execute("COMMIT")
                 except BaseException:
-                    await self._conn.execute("ROLLBACK")
+                    if not self._pg.raw.closed:  # a dropped connection took its transaction
+                        await self._conn.execute("ROLLBACK")
                     raise
         return result
 

@@ -197,3 +197,26 @@ async def test_a_due_schedule_fires_once_and_a_message_is_tried_once_across_node
     moved = await ScheduleStore(nodes[1]).get("s")
     assert moved is not None
     assert (moved.runs, moved.run_at) == (1, 160.0)
+
+
+async def test_a_node_whose_connections_the_server_dropped_reconnects(
+    nodes: list[JobStore], url: str
+) -> None:
+    node, other = nodes[0], nodes[1]
+    await submit(node, job("before"))
+    await node.changed_elsewhere()
+    with psycopg.connect(url, autocommit=True) as admin:  # as a server restart would
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    for store in (node, other):
+        with pytest.raises(psycopg.OperationalError):
+            await store.get_job("before")  # the call that finds the connection gone fails
+        assert await store.get_job("before") is not None  # the next one reconnected
+    await submit(other, job("theirs"))
+    with anyio.fail_after(10):  # only a replaced listener can hear this
+        woken = await node.changed_elsewhere()
+        while not woken:
+            await anyio.sleep(0.01)
+            woken = await node.changed_elsewhere()
