@@ -18,7 +18,7 @@ is the plumbing and the concurrency:
 """
 
 import re
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any, Self, TypeVar
 
@@ -210,7 +210,7 @@ class PgRow:
     def __len__(self) -> int:
         return len(self._values)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._values)
 
     def keys(self) -> list[str]:
@@ -292,8 +292,9 @@ async def _listen(url: str) -> psycopg.AsyncConnection[Any]:
 async def migrate_pg(conn: PgConnection, migrations: tuple[str, ...] = PG_MIGRATIONS) -> int:
     """Bring the database up to `len(migrations)` under an advisory lock; the version reached.
 
-    Each migration runs in its own transaction with the version bump, so two nodes starting
-    at once apply each exactly once, and a database from a newer AudioGrab is refused.
+    The pending migrations and their version rows commit in one transaction (PostgreSQL's DDL
+    is transactional): two nodes starting at once apply each exactly once, a failing one
+    leaves the previous version, and a database from a newer AudioGrab is refused.
     """
     latest = len(migrations)
     await conn.execute("BEGIN")
