@@ -1,7 +1,7 @@
 """The supervision tree, in one readable place: what starts, in which order, sharing what.
 
     open_audiograb
-    ├── store          SQLite job table and event log (opened first, closed last)
+    ├── store          job table and event log, SQLite or PostgreSQL (opened first, closed last)
     ├── topic          live `Recorded` events for every subscriber
     └── actor system   started in this order, drained in reverse:
         ├── journal     writes each event to the store, then publishes it
