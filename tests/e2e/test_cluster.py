@@ -18,7 +18,13 @@ import obstore
 import pytest
 from anyio.abc import Process
 
-from tests.e2e.api_support import API_KEY, SseFrame, read_frames
+from tests.e2e.api_support import (
+    API_KEY,
+    SseFrame,
+    frames_of,
+    frames_until_progress,
+    read_frames,
+)
 from tests.mediaserver import MediaServer
 from tests.pgserver import PgServer
 from tests.s3server import S3Server
@@ -128,14 +134,8 @@ async def test_a_node_killed_mid_download_another_finishes_the_job_once(
         assert made.status_code in (200, 201, 202), made.text
         job_id = str(made.json()["id"])
         path = f"/api/jobs/{job_id}/events"
-        first: list[SseFrame] = []
+        first = await frames_until_progress(http_a, path, 3)  # hang up mid-download, on A
         with anyio.fail_after(60):
-            async with http_a.stream("GET", path) as response:
-                async for frame in read_frames(response):
-                    if frame.comment is None:
-                        first.append(frame)
-                    if sum(f.event == "download.progress" for f in first) == 3:
-                        break  # hang up mid-download, on A
             await until_b_sees("download.progress")  # A's events, relayed by B
         process_a.kill()  # SIGKILL: nothing of A's shutdown runs
         await process_a.wait()
@@ -145,13 +145,8 @@ async def test_a_node_killed_mid_download_another_finishes_the_job_once(
             await hooks.wait_until(
                 lambda got: any(b'"job.completed"' in r.body for r in got), within=60
             )
-        rest: list[SseFrame] = []
-        async with http_b.stream(
-            "GET", path, headers={"Last-Event-ID": str(first[-1].id)}
-        ) as response:
-            rest = [f async for f in read_frames(response) if f.comment is None]
-        async with http_b.stream("GET", path) as response:
-            everything = [f async for f in read_frames(response) if f.comment is None]
+        rest = await frames_of(http_b, path, headers={"Last-Event-ID": str(first[-1].id)})
+        everything = await frames_of(http_b, path)
         file = await http_b.get(f"/api/jobs/{job_id}/file")
         streams.cancel_scope.cancel()
 
