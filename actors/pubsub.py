@@ -3,7 +3,8 @@
 ``Topic.publish`` is synchronous and O(subscribers): it appends the event to each subscriber's
 bounded buffer and wakes the subscriber if it is waiting. When a buffer is full, the
 subscriber's :class:`Overflow` policy decides what to give up, so a slow subscriber costs the
-publisher nothing and never holds it back.
+publisher nothing and never holds it back. A topic with a route serves subscribers of one key
+(one job's events) without touching the subscribers of other keys.
 
 Use a topic from the event loop's thread; from a worker thread go through
 :class:`actors.offload.ThreadBridge` (``bridge.call_soon(topic.publish, event)``).
@@ -52,7 +53,7 @@ class Subscription(Generic[E]):
     with its own ``push`` (called by the topic) and ``_take`` (called by the iterator).
     """
 
-    __slots__ = ("_buffer", "_closed", "_dropped", "_size", "_topic", "_waiter")
+    __slots__ = ("_buffer", "_closed", "_dropped", "_only", "_size", "_topic", "_waiter")
 
     def __init__(self, topic: Topic[E], buffer: int) -> None:
         if buffer < 1:
@@ -63,6 +64,7 @@ class Subscription(Generic[E]):
         self._closed = False
         self._dropped = 0
         self._waiter: anyio.Event | None = None
+        self._only: Hashable | None = None  # the one route key it receives, if any
 
     @property
     def dropped(self) -> int:
@@ -204,24 +206,37 @@ class _Coalesce(Subscription[E]):
 
 
 class Topic(Generic[E]):
-    """A named broadcast point: every subscription receives every event published after it."""
+    """A named broadcast point: every subscription receives every event published after it.
 
-    __slots__ = ("_closed", "_pushes", "name")
+    With a ``route`` (an event's key, such as the id of the job it belongs to), a subscription
+    may ask for one key only (``subscribe(..., only=k)``): ``publish`` then offers the event to
+    the subscribers of its key and to those of every key, and never touches the others. A
+    topic with thousands of one-key subscribers costs each event only its own readers.
+    """
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("_closed", "_keyed", "_pushes", "_route", "name")
+
+    def __init__(self, name: str, *, route: Callable[[E], Hashable] | None = None) -> None:
         self.name = name
         self._closed = False
+        self._route = route
         self._pushes: dict[Subscription[E], Callable[[E], None]] = {}
+        self._keyed: dict[Hashable, dict[Subscription[E], Callable[[E], None]]] = {}
 
     @property
     def subscribers(self) -> int:
         """How many subscriptions are open."""
-        return len(self._pushes)
+        return len(self._pushes) + sum(len(pushes) for pushes in self._keyed.values())
 
     def publish(self, event: E) -> None:
-        """Offer ``event`` to every subscriber; never waits, never fails (no-op once closed)."""
+        """Offer ``event`` to its subscribers; never waits, never fails (no-op once closed)."""
         for push in self._pushes.values():
             push(event)
+        if self._keyed and self._route is not None:
+            keyed = self._keyed.get(self._route(event))
+            if keyed:
+                for push in keyed.values():
+                    push(event)
 
     def subscribe(
         self,
@@ -229,13 +244,17 @@ class Topic(Generic[E]):
         buffer: int,
         overflow: Overflow,
         key: Callable[[E], Hashable] | None = None,
+        only: Hashable | None = None,
     ) -> Subscription[E]:
         """Subscribe now, with a buffer of ``buffer`` events and the given overflow policy.
 
         ``key`` (required for ``COALESCE``) says which events supersede each other; events
-        whose key is None are never coalesced. On a closed topic the subscription is already
-        at its end.
+        whose key is None are never coalesced. ``only`` (on a topic with a ``route``) limits
+        the subscription to the events routed to that key. On a closed topic the
+        subscription is already at its end.
         """
+        if only is not None and self._route is None:
+            raise ValueError(f"topic {self.name!r} has no route: it cannot filter by key")
         subscription: Subscription[E]
         if overflow is Overflow.COALESCE:
             if key is None:
@@ -247,8 +266,11 @@ class Topic(Generic[E]):
             subscription = _DropOldest(self, buffer)
         if self._closed:
             subscription._closed = True
-        else:
+        elif only is None:
             self._pushes[subscription] = subscription.push
+        else:
+            subscription._only = only
+            self._keyed.setdefault(only, {})[subscription] = subscription.push
         return subscription
 
     def close(self) -> None:
@@ -256,6 +278,16 @@ class Topic(Generic[E]):
         self._closed = True
         for subscription in list(self._pushes):
             subscription.close()
+        for pushes in list(self._keyed.values()):
+            for subscription in list(pushes):
+                subscription.close()
 
     def _remove(self, subscription: Subscription[E]) -> None:
-        self._pushes.pop(subscription, None)
+        if subscription._only is None:
+            self._pushes.pop(subscription, None)
+            return
+        pushes = self._keyed.get(subscription._only)
+        if pushes is not None:
+            pushes.pop(subscription, None)
+            if not pushes:
+                del self._keyed[subscription._only]

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -79,6 +79,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     output_dir: Path | None = None
     """Where finished files are kept; defaults to `<data_dir>/output`."""
 
+    database_url: str | None = None
+    """PostgreSQL job store shared by every node: `postgresql://user:password@host:5432/db`
+    (its password is never logged). None: the SQLite file in `data_dir` (one machine)."""
+
+    storage_url: str | None = None
+    """S3-compatible object store for finished files, shared by every node:
+    `s3://bucket/prefix?endpoint=http://host:port&region=us-east-1`. None: `output_dir` only."""
+
+    storage_access_key_id: str | None = None
+    """Access key of `storage_url`; None: the `AWS_*` environment variables are used."""
+
+    storage_secret_access_key: str | None = None
+    """Secret key that goes with `storage_access_key_id`; never logged."""
+
     max_concurrent_jobs: PositiveCount = 3
     """How many jobs one process downloads or converts at the same time."""
 
@@ -90,8 +104,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     no process on the same machine can see is gone) is taken over by another after this."""
 
     wake_interval: Annotated[float, Meta(gt=0, le=5)] = 0.1
-    """Seconds between looks at the database's change counter: how soon a process notices a
-    job, request or webhook written by another process on the same data folder."""
+    """Seconds between looks at the database's change counter (SQLite) or the wake-ups other
+    nodes sent (PostgreSQL `NOTIFY`): how soon a process notices a job, request or webhook
+    written by another process or node."""
 
     whisper_model: str | None = None
     """Default whisper model: a name or a model directory; None is the bundled `tiny.en`."""
@@ -255,6 +270,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 raise SettingsError.invalid(
                     "platform_limits", f"{entry!r} is not `platform=N` with N at least 1"
                 )
+        if self.database_url is not None and not self.database_url.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise SettingsError.invalid("database_url", "must start with postgresql://")
+        if self.storage_url is not None and (reason := _storage_url_problem(self.storage_url)):
+            raise SettingsError.invalid("storage_url", reason)
         for entry in self.whisper_language_models:
             if _LANGUAGE_MODEL.fullmatch(entry) is None:
                 raise SettingsError.invalid(
@@ -308,6 +329,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def database_path(self) -> Path:
         """The SQLite job database."""
         return self.data_dir / "audiograb.sqlite3"
+
+    @property
+    def database_password(self) -> str | None:
+        """The password inside `database_url`, if any (a secret for the log redactor)."""
+        return urlsplit(self.database_url).password if self.database_url else None
+
+    @property
+    def database(self) -> Path | str:
+        """Where the job store is: `database_url` when set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     @property
     def work_root(self) -> Path:
@@ -366,6 +397,21 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 def _is_http_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _storage_url_problem(url: str) -> str | None:
+    """Why `url` is no `s3://bucket/prefix?endpoint=…&region=…` URL; None when it is one."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.hostname:
+        return f"{url!r} is not an s3://bucket/prefix URL"
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"endpoint", "region"}
+    if unknown:
+        return f"{url!r} has unknown parameters {sorted(unknown)} (endpoint and region exist)"
+    endpoints = query.get("endpoint", [])
+    if endpoints and (len(endpoints) > 1 or not _is_http_url(endpoints[0])):
+        return f"its endpoint {endpoints} is not one http(s) URL with a host"
+    return None
 
 
 def _decode_path(kind: type, value: Any) -> Any:

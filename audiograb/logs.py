@@ -103,6 +103,8 @@ def secrets_of(settings: Settings) -> list[str]:
                 settings.x_auth_token,
                 settings.x_ct0,
                 settings.polish_api_key,
+                settings.storage_secret_access_key,
+                settings.database_password,
             )
             if value
         ),

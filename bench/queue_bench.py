@@ -68,13 +68,22 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-async def store_backed(root: Path) -> list[float]:
-    """Seconds from `submit` until the job's first `job.state` is stored, serving process."""
-    settings = load_settings(environ={}, data_dir=root, allow_private_networks=True, retry_limit=0)
+async def store_backed(
+    root: Path, *, database_url: str | None = None, count: int = SAMPLES
+) -> list[float]:
+    """Seconds from `submit` until the job's first `job.state` is stored, serving process
+    (on SQLite in `root`, or on PostgreSQL at `database_url`; cluster_bench uses both)."""
+    settings = load_settings(
+        environ={},
+        data_dir=root,
+        database_url=database_url,
+        allow_private_networks=True,
+        retry_limit=0,
+    )
     samples: list[float] = []
     cursor = 0
     async with open_audiograb(settings, serve=True) as ag:
-        for index in range(SAMPLES):
+        for index in range(count):
             async with ag.subscribe(after=cursor) as events:
                 submitted = time.perf_counter()
                 job = await ag.submit(JobRequest(url=f"http://127.0.0.1:9/{index}.mp3"))

@@ -1,7 +1,8 @@
 """Serving a job's finished file: byte ranges, its content type and a safe download name.
 
 The route never takes a path from the client: it looks the job up by id and serves that job's
-own `output_path`, whole or one byte range (RFC 9110 §14: `bytes=a-b`, `bytes=a-`, `bytes=-n`).
+own file (from this node's output folder, or from the object store every node shares when
+`storage_url` is set), whole or one byte range (RFC 9110 §14: `bytes=a-b`, `bytes=a-`, `bytes=-n`).
 Several ranges at once, or a malformed header, get the whole file, as the RFC allows; a range
 that starts past the end gets 416 (so does one whose start is too long a number to be any
 file's size). The name offered in `Content-Disposition` comes from the media title, cleaned of
@@ -11,12 +12,11 @@ name as RFC 5987 / 6266 `filename*`.
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-import anyio
 from litestar import Response
 from litestar.response import Stream
 from litestar.serialization import default_serializer
@@ -24,6 +24,7 @@ from litestar.types import Serializer
 
 from audiograb.api.errors import ApiCode, ApiError
 from audiograb.domain import AudiograbError, ErrorCode, Job, JobState, MediaKind
+from audiograb.storage import OutputFiles
 
 __all__ = [
     "ByteRange",
@@ -35,7 +36,6 @@ __all__ = [
     "parse_range",
 ]
 
-_CHUNK = 64 * 1024
 _MAX_NAME = 120
 _TYPES: Mapping[str, str] = {
     ".mp3": "audio/mpeg",
@@ -127,29 +127,19 @@ def content_disposition(title: str | None, suffix: str, fallback: str) -> str:
     return f"attachment; filename=\"{ascii_stem}{suffix}\"; filename*=UTF-8''{full}"
 
 
-async def _chunks(path: Path, span: ByteRange) -> AsyncIterator[bytes]:
-    async with await anyio.open_file(path, "rb") as handle:
-        await handle.seek(span.start)
-        left = span.stop - span.start
-        while left > 0:
-            chunk = await handle.read(min(_CHUNK, left))
-            if not chunk:
-                return
-            left -= len(chunk)
-            yield chunk
-
-
 class _Answer(NamedTuple):
-    """What a GET of the file sends: the span of `path`, its status and headers."""
+    """What a GET of the file sends: the span of the job's file, its status and headers."""
 
-    path: Path
     span: ByteRange
+    etag: str
     status: int
     headers: dict[str, str]
     media_type: str
 
 
-async def _answer(job: Job, range_header: str | None, if_range: str | None) -> _Answer:
+async def _answer(
+    job: Job, outputs: OutputFiles, range_header: str | None, if_range: str | None
+) -> _Answer:
     """The job's own output file and how to send it; an error when there is none to send."""
     if job.state is not JobState.COMPLETED:
         raise AudiograbError(
@@ -157,15 +147,7 @@ async def _answer(job: Job, range_header: str | None, if_range: str | None) -> _
         )
     if job.output_path is None:
         raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"job {job.id} has no file")
-    path = anyio.Path(job.output_path)
-    try:
-        stat = await path.stat()
-    except OSError:
-        stat = None
-    if stat is None or not await path.is_file():
-        raise AudiograbError(ErrorCode.FILE_NOT_FOUND, f"the file of job {job.id} is gone")
-    size = stat.st_size
-    etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+    size, etag = await outputs.info(job)
     span = parse_range(range_header, size) if if_range in (None, etag) else None
     whole = span is None
     span = span or ByteRange(0, size)
@@ -180,19 +162,24 @@ async def _answer(job: Job, range_header: str | None, if_range: str | None) -> _
     if not whole:
         headers["Content-Range"] = f"bytes {span.start}-{span.stop - 1}/{size}"
     return _Answer(
-        path=Path(job.output_path),
         span=span,
+        etag=etag,
         status=200 if whole else 206,
         headers=headers,
         media_type=content_type(Path(job.output_path), job.request.media),
     )
 
 
-async def file_response(job: Job, range_header: str | None, if_range: str | None) -> Stream:
-    """The response for `GET /api/jobs/{id}/file`: the job's own output file, or an error."""
-    answer = await _answer(job, range_header, if_range)
+async def file_response(
+    job: Job, outputs: OutputFiles, range_header: str | None, if_range: str | None
+) -> Stream:
+    """The response for `GET /api/jobs/{id}/file`: the job's own output file, or an error.
+
+    `outputs` is where finished files live (this node's folder or the shared object store).
+    """
+    answer = await _answer(job, outputs, range_header, if_range)
     return Stream(
-        _chunks(answer.path, answer.span),
+        outputs.read(job, answer.span.start, answer.span.stop, answer.etag),
         status_code=answer.status,
         headers=answer.headers,
         media_type=answer.media_type,
@@ -212,9 +199,11 @@ class HeadersOnly(Response[None]):
         return b""
 
 
-async def file_head(job: Job, range_header: str | None, if_range: str | None) -> HeadersOnly:
+async def file_head(
+    job: Job, outputs: OutputFiles, range_header: str | None, if_range: str | None
+) -> HeadersOnly:
     """The response for `HEAD /api/jobs/{id}/file`: the GET's status and headers, no body."""
-    answer = await _answer(job, range_header, if_range)
+    answer = await _answer(job, outputs, range_header, if_range)
     return HeadersOnly(
         None, status_code=answer.status, headers=answer.headers, media_type=answer.media_type
     )

@@ -1,11 +1,11 @@
 """Server-sent events: job events as `text/event-stream`, with keepalives and a clean shutdown.
 
-Each frame is `id: N`, `event: <type tag>`, `data: <the event as JSON>`. A response runs two
-tasks of its own inside its `send_body`: a producer that turns the feed into frames, and a
-watcher that stops everything when the client disconnects. The sending loop writes a comment
-line (`: keepalive`) whenever nothing was sent for `keepalive` seconds, so proxies and clients
-keep idle streams open (Litestar has no keepalive of its own). The frames pass through a small
-bounded buffer: when a client reads slowly, the producer waits, the pipeline's topic marks the
+Each frame is `id: N`, `event: <type tag>`, `data: <the event as JSON>`, encoded once per event
+however many streams send it (`FrameCache`). Inside its `send_body` a response sends each frame
+from the task that reads the feed, beside a task that writes a comment line (`: keepalive`)
+whenever nothing was sent for `keepalive` seconds, so proxies and clients keep idle streams
+open (Litestar has no keepalive of its own), and a watcher that stops everything when the
+client disconnects. When a client reads slowly, sending waits, the pipeline's topic marks the
 subscription lagged, and the feed resyncs from the store. A slow client never slows a job.
 
 `StreamCloser.close()` ends every open stream politely (its final body chunk sent), which is how
@@ -21,20 +21,17 @@ from typing import Any, ClassVar
 import anyio
 import msgspec
 from anyio import CancelScope
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from litestar.response.base import ASGIResponse
 from litestar.types import HTTPResponseBodyEvent, Receive, Send
 
 from audiograb.domain import JobCompleted, JobEvent, encode_event
 
-__all__ = ["EventStreamResponse", "StreamCloser", "sse_frame"]
+__all__ = ["EventStreamResponse", "FrameCache", "StreamCloser", "sse_frame"]
 
 _log = logging.getLogger(__name__)
 
-#: Frames buffered between a stream's producer and its sender.
-FRAME_BUFFER = 64
-#: Frames joined into one body chunk when several are waiting.
-FRAMES_PER_CHUNK = 32
+#: Encoded frames kept for the streams that send the same event (oldest forgotten first).
+FRAME_CACHE = 4096
 
 _KEEPALIVE = b": keepalive\n\n"
 _RETRY = b"retry: 3000\n\n"
@@ -50,6 +47,29 @@ def sse_frame(event_id: int, event: JobEvent) -> bytes:
         event = msgspec.structs.replace(event, output_path=PurePath(event.output_path).name)
     tag = type(event).__struct_config__.tag
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, str(tag).encode(), encode_event(event))
+
+
+class FrameCache:
+    """Each event's frame, encoded once for all the streams that send it.
+
+    Five hundred clients following one job would otherwise encode every event five hundred
+    times. Keyed by the event's place in the log of all jobs and the `id:` the frame carries
+    (a job's stream numbers its events by `seq`, the stream of all jobs by log id).
+    """
+
+    def __init__(self, size: int = FRAME_CACHE) -> None:
+        self._size = size
+        self._frames: dict[tuple[int, int], bytes] = {}
+
+    def frame(self, log_id: int, frame_id: int, event: JobEvent) -> bytes:
+        """The frame of `event` (stored as `log_id`) with `frame_id` as its `id:` line."""
+        key = (log_id, frame_id)
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frames[key] = sse_frame(frame_id, event)
+            if len(self._frames) > self._size:
+                del self._frames[next(iter(self._frames))]  # dicts keep insertion order
+        return frame
 
 
 class StreamCloser:
@@ -105,51 +125,52 @@ class EventStreamResponse(ASGIResponse):
         if self._frames is None:
             await send(_body(b"", more=False))
             return
-        tx, rx = anyio.create_memory_object_stream[bytes](FRAME_BUFFER)
+        sender = _Sender(send)
+        await sender.send(_RETRY)
         with self._closer.watch() as closing:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(self._produce, self._frames, tx, closing)
                 tasks.start_soon(_cancel_on_disconnect, receive, tasks.cancel_scope)
-                await self._deliver(send, rx)
+                tasks.start_soon(sender.keep_alive, self._keepalive)
+                with CancelScope() as producing:
+                    tasks.start_soon(_cancel_when_set, closing, producing)
+                    await _pump(self._frames, sender)
+                await sender.send(b"", more=False)  # ended or closed: finish politely
                 tasks.cancel_scope.cancel()
 
-    async def _produce(
-        self,
-        frames: AsyncGenerator[bytes, None],
-        tx: MemoryObjectSendStream[bytes],
-        closing: anyio.Event,
-    ) -> None:
-        async with tx, contextlib.aclosing(frames), anyio.create_task_group() as tasks:
-            tasks.start_soon(_cancel_when_set, closing, tasks.cancel_scope)
-            try:
-                async for frame in frames:
-                    await tx.send(frame)
-            except Exception:
-                _log.exception("event stream failed; ending it")
-            tasks.cancel_scope.cancel()
 
-    async def _deliver(self, send: Send, rx: MemoryObjectReceiveStream[bytes]) -> None:
-        await send(_body(_RETRY))
-        async with rx:
-            while True:
-                chunk = _KEEPALIVE
-                with anyio.move_on_after(self._keepalive):
-                    try:
-                        chunk = b"".join(_drain(await rx.receive(), rx))
-                    except anyio.EndOfStream:
-                        break
-                await send(_body(chunk))
-        await send(_body(b"", more=False))
+class _Sender:
+    """Writes one stream's body: frames as the feed yields them, and keepalives when idle.
+
+    The feed's task sends each frame itself (no hand-over to another task: with hundreds of
+    streams, every task switch per event adds up); a lock keeps a keepalive from interleaving.
+    """
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._lock = anyio.Lock(fast_acquire=True)
+        self._last = anyio.current_time()
+
+    async def send(self, data: bytes, *, more: bool = True) -> None:
+        async with self._lock:
+            await self._send(_body(data, more=more))
+            self._last = anyio.current_time()
+
+    async def keep_alive(self, every: float) -> None:
+        """Send a comment whenever nothing was sent for `every` seconds."""
+        while True:
+            await anyio.sleep_until(self._last + every)
+            if anyio.current_time() - self._last >= every:
+                await self.send(_KEEPALIVE)
 
 
-def _drain(first: bytes, rx: MemoryObjectReceiveStream[bytes]) -> Iterator[bytes]:
-    """`first` and whatever else is already waiting, up to `FRAMES_PER_CHUNK` frames."""
-    yield first
-    for _ in range(FRAMES_PER_CHUNK - 1):
+async def _pump(frames: AsyncGenerator[bytes, None], sender: _Sender) -> None:
+    """Send each frame as it comes; a failing feed ends the stream (logged), not the server."""
+    async with contextlib.aclosing(frames):
         try:
-            yield rx.receive_nowait()
-        except (anyio.WouldBlock, anyio.EndOfStream):
-            return
+            async for frame in frames:
+                await sender.send(frame)
+        except Exception:
+            _log.exception("event stream failed; ending it")
 
 
 def _body(data: bytes, *, more: bool = True) -> HTTPResponseBodyEvent:

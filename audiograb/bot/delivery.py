@@ -4,16 +4,25 @@ mp3 and m4a (and AAC) go out as audio, which Telegram plays with its title, perf
 length; video as streamable video; anything else as a document.
 """
 
-from pathlib import Path
+from collections.abc import AsyncGenerator
+from pathlib import PurePath
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile, FSInputFile, Message
+from aiogram.types import BufferedInputFile, InputFile, Message
 
 from audiograb.bot.filecache import CachedFile, SentAs
 from audiograb.domain import AudioFormat, Job, MediaKind
 from audiograb.domain.transcript import Transcript, TranscriptFormat, render
+from audiograb.storage import OutputFiles
 
-__all__ = ["TEXT_LIMIT", "send_cached", "send_output", "send_transcript", "sent_as"]
+__all__ = [
+    "TEXT_LIMIT",
+    "OutputUpload",
+    "send_cached",
+    "send_output",
+    "send_transcript",
+    "sent_as",
+]
 
 #: Longest transcript sent as a message (Telegram allows 4096 characters).
 TEXT_LIMIT = 4000
@@ -29,12 +38,32 @@ def sent_as(job: Job) -> SentAs:
     return SentAs.AUDIO if job.request.format in _AUDIO_FORMATS else SentAs.DOCUMENT
 
 
+class OutputUpload(InputFile):
+    """A job's finished file streamed to Telegram from where it lives (`OutputFiles`): this
+    node's output folder, or the object store shared by every node."""
+
+    def __init__(self, outputs: OutputFiles, job: Job) -> None:
+        super().__init__(filename=PurePath(job.output_path or job.id).name)
+        self._outputs = outputs
+        self._job = job
+
+    async def read(self, bot: Bot) -> AsyncGenerator[bytes, None]:
+        """The whole file, chunk by chunk, as aiogram's multipart writer asks for it."""
+        size, etag = await self._outputs.info(self._job)
+        async for chunk in self._outputs.read(self._job, 0, size, etag):
+            yield chunk
+
+
 async def send_output(
-    bot: Bot, chat_id: int, job: Job, duration: float | None, thumbnail: bytes | None = None
+    bot: Bot,
+    chat_id: int,
+    job: Job,
+    duration: float | None,
+    outputs: OutputFiles,
+    thumbnail: bytes | None = None,
 ) -> CachedFile:
     """Upload the job's finished file (with its cover as thumbnail); returns its file id."""
-    path = Path(job.output_path or "")
-    upload = FSInputFile(path, filename=path.name)
+    upload = OutputUpload(outputs, job)
     thumb = BufferedInputFile(thumbnail, filename="cover.jpg") if thumbnail else None
     media = job.media
     title = media.title if media else None

@@ -132,7 +132,9 @@ async def _deliver(ctx: BotContext, watch: Watch, completed: JobCompleted) -> st
         if completed.size_bytes > limit:
             return texts.too_large(completed.size_bytes, limit, ctx.file_link(job.id))
         thumbnail = await ctx.ag.thumbnail(job.id)
-        cached = await send_output(ctx.bot, watch.chat_id, job, completed.duration, thumbnail)
+        cached = await send_output(
+            ctx.bot, watch.chat_id, job, completed.duration, ctx.ag.outputs, thumbnail
+        )
     except TelegramEntityTooLarge:
         return texts.too_large(completed.size_bytes, limit, ctx.file_link(job.id))
     except TelegramRetryAfter as error:  # still flooded after the flood control's retries

@@ -145,14 +145,16 @@ def os_failure(error: OSError) -> AudiograbError:
     return AudiograbError(ErrorCode.NOT_WRITABLE, reason)
 
 
-def run(group: click.Group) -> NoReturn:
+def run(group: click.Group, *, use_uvloop: bool = False) -> NoReturn:
     """Run the command line on asyncio and exit by the one error rule (module docstring).
 
     Click's own failures (an unknown option, a missing argument) become `[usage]` lines with
     exit 2 instead of Click's usage block; a file Click cannot open is `[file_not_found]`.
     """
     try:
-        code = anyio.run(_main, group, backend="asyncio")
+        code = anyio.run(
+            _main, group, backend="asyncio", backend_options={"use_uvloop": use_uvloop}
+        )
     except KeyboardInterrupt:  # Ctrl-C before a command had taken the signal over
         _exit(CANCELLED, EXIT_INTERRUPTED)
     sys.exit(code)

@@ -52,6 +52,7 @@ from audiograb.pipeline.transcripts import transcript_of
 from audiograb.pipeline.webhooks import Outbox, Webhooks
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import MatchedUrl, Platform, PlatformRegistry
+from audiograb.storage import OutputFiles, save_copy
 from audiograb.store import JobStore, QueueStore
 
 #: The platform id of jobs on a local file.
@@ -88,6 +89,7 @@ class Audiograb:
         live: LiveHub,
         clock: Clock,
         outbox: Outbox,
+        outputs: OutputFiles,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -104,6 +106,8 @@ class Audiograb:
         """Live transcription sessions (`live_session` opens one)."""
         self.clock = clock
         """The time the queue, schedules and webhooks go by."""
+        self.outputs = outputs
+        """Where finished files are read from: the output folder or the shared object store."""
         self.webhooks = Webhooks(store, outbox, settings, clock)
         """Webhook endpoints, the delivery log and test messages."""
         self.batches = Batches(store, self, self.webhooks, clock)
@@ -210,7 +214,11 @@ class Audiograb:
         return await self.enqueue(job)
 
     async def submit_existing(self, source: Job, request: JobRequest) -> Job:
-        """Queue a job on the finished file of another job (left where it is)."""
+        """Queue a job on the finished file of another job (left where it is).
+
+        A file finished on another node (only in the shared object store) is first copied
+        into the new job's work folder, where it counts as the job's download.
+        """
         if source.output_path is None:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {source.id} has no file")
         job = Job(
@@ -221,6 +229,16 @@ class Audiograb:
             source_file=source.output_path,
             output_dir=str(self.settings.output_root),
         )
+        if not await anyio.Path(source.output_path).is_file():
+            copy = self._workspace.job_dir(job.id) / f"source{Path(source.output_path).suffix}"
+            copied = False
+            try:
+                await save_copy(self.outputs, source, copy)
+                copied = True
+            finally:
+                if not copied:  # the store failed, or the request was cancelled
+                    self._workspace.discard(job.id)
+            job = msgspec.structs.replace(job, source_file=None, download_path=str(copy))
         return await self.enqueue(job)
 
     async def thumbnail(self, job_id: str) -> bytes | None:
@@ -310,7 +328,7 @@ class Audiograb:
         job_id = job.id
         if job.state.terminal:
             raise AudiograbError(ErrorCode.INVALID_STATE, f"job {job_id} is already {job.state}")
-        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG, only=job_id) as live:
             now = await self._store.last_seq(job_id)
             lease = await self._queue.request_cancel(job_id)
             if lease is None:
@@ -321,6 +339,27 @@ class Audiograb:
             else:
                 await self._runner.cancel_claimed(await self.get(job_id), lease)
         return await self.get(job_id)
+
+    async def delete(self, job_id: str) -> None:
+        """Forget an ended job: its finished file (in the object store too), then its record,
+        events and notes. A file the CLI wrote elsewhere with `-o` stays where it is.
+
+        A queued or running job must be cancelled first (INVALID_STATE otherwise).
+        """
+        job = await self.get(job_id)
+        job_id = job.id
+        if not job.state.terminal:
+            raise AudiograbError(
+                ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}: cancel it first"
+            )
+        if job.output_path is not None and await self._in_output_folder(job.output_path):
+            await self.outputs.remove(job)
+        self._workspace.discard(job_id)
+        await self._store.delete_job(job_id)
+
+    async def _in_output_folder(self, path: str) -> bool:
+        output_root = await anyio.Path(self.settings.output_root).resolve()
+        return await anyio.Path(path).parent.resolve() == output_root
 
     async def retry(self, job_id: str) -> Job:
         """Queue a failed, cancelled or interrupted job again; it keeps its id.
@@ -343,23 +382,6 @@ class Audiograb:
         await self._queue.adopt(job_id)
         await self._scheduler.tell(Poke())
         return job
-
-    async def remove(self, job_id: str) -> None:
-        """Forget an ended job: its record, events and notes, and its file when the file is in
-        the output folder (a file the CLI wrote elsewhere with `-o` stays where it is)."""
-        job = await self.get(job_id)
-        if not job.state.terminal:
-            raise AudiograbError(
-                ErrorCode.INVALID_STATE, f"job {job_id} is {job.state}; cancel it first"
-            )
-        await self._store.delete_job(job_id)
-        if job.output_path is not None:
-            output = anyio.Path(job.output_path)
-            if (
-                await output.parent.resolve()
-                == await anyio.Path(self.settings.output_root).resolve()
-            ):
-                await output.unlink(missing_ok=True)
 
     async def _mark_queued(self, job: Job) -> Job:
         """Record the job as queued again, from the start (a terminal job) or from its last
@@ -436,7 +458,9 @@ class Audiograb:
         With `job_id`: that job's events with `seq > after`, ending after its terminal event.
         Without: every job's events with a log id above `after`, until shutdown.
         """
-        with self._topic.subscribe(buffer=FEED_BUFFER, overflow=Overflow.LAG) as live:
+        with self._topic.subscribe(
+            buffer=FEED_BUFFER, overflow=Overflow.LAG, only=job_id
+        ) as live:  # one job's feed is woken by that job's events only
             if job_id is None:
                 yield all_feed(self._store, live, after)
             else:

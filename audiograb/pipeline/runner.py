@@ -60,6 +60,7 @@ from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import PlatformRegistry
+from audiograb.storage import LocalFiles, OutputFiles
 from audiograb.store import JobLog
 
 _log = logging.getLogger(__name__)
@@ -93,8 +94,10 @@ class JobRunner:
         registry: PlatformRegistry,
         bridge: ThreadBridge,
         retries: RetryPolicy | None = None,
+        outputs: OutputFiles | None = None,
     ) -> None:
         self._settings = settings
+        self._outputs = outputs or LocalFiles()
         self._store = store
         self._stages = stages
         self._workspace = workspace
@@ -307,6 +310,7 @@ class JobRunner:
             )
             job = msgspec.structs.replace(job, output_path=str(path))
         output = anyio.Path(job.output_path or "")
+        await self._outputs.publish(job)  # before job.completed: then any node can serve it
         run.job = msgspec.structs.replace(job, state=JobState.COMPLETED, error=None)
         completed = JobCompleted(
             job_id=job.id,

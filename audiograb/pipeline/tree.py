@@ -1,7 +1,7 @@
 """The supervision tree, in one readable place: what starts, in which order, sharing what.
 
     open_audiograb
-    ├── store          SQLite job table and event log (opened first, closed last)
+    ├── store          job table and event log, SQLite or PostgreSQL (opened first, closed last)
     ├── topic          live `Recorded` events for every subscriber
     └── actor system   started in this order, drained in reverse:
         ├── journal     writes each event to the store, then publishes it
@@ -56,6 +56,7 @@ from audiograb.pipeline.wakeup import watch_store
 from audiograb.pipeline.webhooks import NOTIFIER_MAILBOX, Notifier, Outbox, Ring
 from audiograb.pipeline.workspace import Workspace
 from audiograb.platforms import default_registry
+from audiograb.storage import output_files
 from audiograb.store import JobQueue, ScheduleStore, WebhookStore, open_store
 
 #: Commands queued for a stage before `tell` waits: a stage starts every job it is told about.
@@ -104,10 +105,10 @@ async def open_audiograb(
     settings = settings or load_settings()
     settings.work_root.mkdir(parents=True, exist_ok=True)
     async with (
-        open_store(settings.database_path, lease_seconds=settings.lease_seconds) as store,
+        open_store(settings.database, lease_seconds=settings.lease_seconds) as store,
         open_actor_system(grace=SHUTDOWN_GRACE) as system,
     ):
-        topic: Topic[Recorded] = Topic("job-events")
+        topic: Topic[Recorded] = Topic("job-events", route=lambda recorded: recorded.event.job_id)
         metrics = Metrics()
         system.start_soon(metrics.follow, topic)
         system.start_soon(metrics.measure_loop_lag)
@@ -153,6 +154,7 @@ async def open_audiograb(
         )
         workspace = Workspace(settings.work_root, settings.output_root)
         registry = default_registry()
+        outputs = output_files(settings)
         runner = JobRunner(
             settings=settings,
             store=store,
@@ -166,6 +168,7 @@ async def open_audiograb(
             registry=registry,
             bridge=bridge,
             retries=RetryPolicy.from_settings(settings, clock),
+            outputs=outputs,
         )
         outbox = Outbox(default_url=settings.webhook_url, clock=clock)
         for hook in (outbox, BatchHook(outbox), ScheduleHook(clock)):
@@ -209,6 +212,7 @@ async def open_audiograb(
             ),
             clock=clock,
             outbox=outbox,
+            outputs=outputs,
         )
         await ag.webhooks.set_up_default()
         pokes = [_poke(scheduler, Poke())]

@@ -14,6 +14,10 @@ query of any table). When it moved, the watcher
 A short poll of a counter was chosen over a wake-up file or socket in the data folder: it
 needs no extra file, cannot be missed (a write that commits always moves the counter), works
 on every filesystem SQLite works on, and costs one small read a tenth of a second.
+
+On PostgreSQL (several nodes) the store answers the same question from the `NOTIFY` wake-ups
+other nodes send at each commit, drained without a query; the events are still read from the
+table.
 """
 
 from collections.abc import Callable, Sequence

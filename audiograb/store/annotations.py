@@ -4,9 +4,8 @@ A top-level annotation covers `[start, end]` seconds of the transcript; a reply 
 `parent_id` and carries no time range of its own. Deleting an annotation deletes its replies.
 """
 
-import sqlite3
-
 from audiograb.domain.annotations import Annotation
+from audiograb.store.connection import Row
 from audiograb.store.store import JobStore
 
 __all__ = ["Annotation", "AnnotationStore"]
@@ -15,7 +14,7 @@ __all__ = ["Annotation", "AnnotationStore"]
 _COLUMNS = "id, job_id, parent_id, author, start_s, end_s, text, created_at, updated_at"
 
 
-def _annotation(row: sqlite3.Row) -> Annotation:
+def _annotation(row: Row) -> Annotation:
     return Annotation(
         id=row[0],
         job_id=row[1],

@@ -5,15 +5,14 @@ transaction (an append hook), so the counters change in the same commit as the j
 are never out of date, also across a crash.
 """
 
-import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-import aiosqlite
 import msgspec
 
 from audiograb.domain import JobState
 from audiograb.domain.batches import Batch, Rejected
+from audiograb.store.connection import Connection, Row
 from audiograb.store.store import JobStore
 
 __all__ = ["Batch", "BatchStore", "Rejected", "batch_in", "track_job"]
@@ -21,8 +20,11 @@ __all__ = ["Batch", "BatchStore", "Rejected", "batch_in", "track_job"]
 _TERMINAL = tuple(state.value for state in JobState if state.terminal)
 
 
-async def track_job(conn: aiosqlite.Connection, batch_id: str, job_id: str, state: str) -> bool:
+async def track_job(conn: Connection, batch_id: str, job_id: str, state: str) -> bool:
     """Record a member job's state; True when this change ended the batch's last open job."""
+    # A no-op write that locks the batch's row (on PostgreSQL), so that members ending at once
+    # on two nodes count each other: one of them sees the batch end.
+    await conn.execute("UPDATE batches SET total = total WHERE id = ?", (batch_id,))
     await conn.execute(
         "INSERT INTO batch_jobs (job_id, batch_id, state) VALUES (?, ?, ?) "
         "ON CONFLICT (job_id) DO UPDATE SET state = excluded.state",
@@ -30,7 +32,7 @@ async def track_job(conn: aiosqlite.Connection, batch_id: str, job_id: str, stat
     )
     async with conn.execute(
         "SELECT b.total, b.completed_at, COUNT(j.job_id), "
-        f"SUM(j.state IN ({', '.join('?' * len(_TERMINAL))})) "
+        f"SUM(CASE WHEN j.state IN ({', '.join('?' * len(_TERMINAL))}) THEN 1 ELSE 0 END) "
         "FROM batches b LEFT JOIN batch_jobs j ON j.batch_id = b.id WHERE b.id = ? GROUP BY b.id",
         (*_TERMINAL, batch_id),
     ) as cursor:
@@ -96,7 +98,7 @@ class BatchStore:
             (time.time(), batch_id),
         )
 
-    async def _with_counts(self, rows: list[sqlite3.Row]) -> list[Batch]:
+    async def _with_counts(self, rows: list[Row]) -> list[Batch]:
         return [_batch(row, await self._db.read(_COUNTS, (row["id"],))) for row in rows]
 
 
@@ -106,17 +108,17 @@ _SELECT = (
 _COUNTS = "SELECT state, COUNT(*) FROM batch_jobs WHERE batch_id = ? GROUP BY state"
 
 
-def _batch(row: sqlite3.Row, counts: Iterable[Sequence[object]]) -> Batch:
+def _batch(row: Row, counts: Iterable[Row]) -> Batch:
     """A row and its counts as a `Batch`, by column name (`rejected` is stored as JSON)."""
     fields = {
         **dict(row),
         "rejected": msgspec.json.decode(row["rejected"]),
-        "counts": {str(state): count for state, count in counts},
+        "counts": {str(count[0]): count[1] for count in counts},
     }
     return msgspec.convert(fields, Batch)
 
 
-async def batch_in(conn: aiosqlite.Connection, batch_id: str) -> Batch | None:
+async def batch_in(conn: Connection, batch_id: str) -> Batch | None:
     """The batch with its counters, read on `conn` (inside a transaction)."""
     async with conn.execute(f"{_SELECT} WHERE id = ?", (batch_id,)) as cursor:
         row = await cursor.fetchone()

@@ -8,13 +8,14 @@ processes never claim the same job and the platform limits hold across processes
 lease lapsed (or that its owner released at shutdown) is claimed again in its turn, from its
 last completed phase.
 
-Lease times are wall-clock Unix times (`time.time()`): every process compares them.
+Lease times are Unix times on the database's clock (`wall_clock()` in SQL: the machine's clock
+for SQLite, the server's for PostgreSQL), so every node compares them against the same clock.
+On PostgreSQL the claim reads its candidates `FOR UPDATE SKIP LOCKED` and takes a transaction
+lock first so that the per-platform counts hold across nodes (`PgJobStore.serialise_claims`).
 """
 
-import time
 from collections.abc import Mapping
 
-import aiosqlite
 import msgspec
 
 from audiograb.domain import (
@@ -26,6 +27,7 @@ from audiograb.domain import (
     Lease,
 )
 from audiograb.domain.lease import Claimed, Held
+from audiograb.store.connection import Connection
 from audiograb.store.store import JobStore
 
 __all__ = ["Claimed", "Held", "JobQueue"]
@@ -38,14 +40,14 @@ _WORKING = tuple(
 _COLUMNS = "rowid AS r, id, platform, priority, arrival, origin, data, cancel_requested"
 #: Jobs whose owner is gone: a lapsed lease, or no owner although the job was working (a
 #: released job, or one left by a version of AudioGrab without leases).
-_LAPSED = f"SELECT {_COLUMNS} FROM jobs WHERE owner IS NOT NULL AND lease_until < :wall"
+_LAPSED = f"SELECT {_COLUMNS} FROM jobs WHERE owner IS NOT NULL AND lease_until < wall_clock()"
 _RELEASED = (
     f"SELECT {_COLUMNS} FROM jobs "
     f"WHERE owner IS NULL AND state IN ({', '.join(repr(s) for s in _WORKING)})"
 )
 #: Waiting jobs, read in run order straight from the partial index (no sort, however many).
 _WAITING = (
-    f"SELECT {_COLUMNS} FROM jobs INDEXED BY jobs_waiting "
+    f"SELECT {_COLUMNS} FROM jobs {{index}} "
     "WHERE owner IS NULL AND state = 'queued' AND (not_before IS NULL OR not_before <= :now)"
 )
 _ORDER = "ORDER BY priority DESC, arrival, rowid"
@@ -72,9 +74,7 @@ class JobQueue:
         self._db = db
         self.lease_seconds = db.lease_seconds
         self.owner = db.identity
-
-    def _expiry(self) -> float:
-        return time.time() + self.lease_seconds
+        self._waiting = _WAITING.format(index=db.dialect.waiting_index)
 
     async def claim(
         self,
@@ -93,13 +93,14 @@ class JobQueue:
         if count <= 0:
             return []
 
-        async def body(conn: aiosqlite.Connection) -> list[Claimed]:
-            wall = time.time()
-            running = await _running_per_platform(conn, wall)
+        async def body(conn: Connection) -> list[Claimed]:
+            if platform_limits:
+                await self._db.serialise_claims(conn)
+            running = await _running_per_platform(conn)
             claimed: list[Claimed] = []
             while len(claimed) < count:
                 full = [p for p, limit in platform_limits.items() if running.get(p, 0) >= limit]
-                candidate = await self._next(conn, wall, now, full, only_mine)
+                candidate = await self._next(conn, now, full, only_mine)
                 if candidate is None:
                     break
                 claimed.append(await self._take(conn, candidate))
@@ -110,14 +111,13 @@ class JobQueue:
 
     async def _next(
         self,
-        conn: aiosqlite.Connection,
-        wall: float,
+        conn: Connection,
         now: float,
         full: list[str],
         only_mine: bool,
     ) -> _Candidate | None:
         filters: list[str] = []
-        params: dict[str, object] = {"wall": wall, "now": now, "me": self.owner}
+        params: dict[str, object] = {"now": now, "me": self.owner}
         if full:
             filters.append(f"platform NOT IN ({', '.join(f':p{i}' for i in range(len(full)))})")
             params.update({f"p{i}": platform for i, platform in enumerate(full)})
@@ -125,14 +125,15 @@ class JobQueue:
             filters.append("origin = :me")
         where = "".join(f" AND {condition}" for condition in filters)
         heads = []
-        for source in (_LAPSED, _RELEASED, _WAITING):
-            async with conn.execute(f"{source}{where} {_ORDER} LIMIT 1", params) as cur:
+        lock = self._db.dialect.skip_locked
+        for source in (_LAPSED, _RELEASED, self._waiting):
+            async with conn.execute(f"{source}{where} {_ORDER} LIMIT 1 {lock}", params) as cur:
                 row = await cur.fetchone()
             if row is not None:
                 heads.append(msgspec.convert(dict(row), _Candidate))
         return min(heads, key=_run_order, default=None)
 
-    async def _take(self, conn: aiosqlite.Connection, candidate: _Candidate) -> Claimed:
+    async def _take(self, conn: Connection, candidate: _Candidate) -> Claimed:
         job = _job_decoder.decode(candidate.data)
         if job.state is not JobState.QUEUED:  # its owner died mid-phase: resume it from here
             queued = msgspec.structs.replace(job, state=JobState.QUEUED)
@@ -142,12 +143,12 @@ class JobQueue:
         lease = await self._lease(conn, job.id)
         return Claimed(job=job, lease=lease, cancel_requested=bool(candidate.cancel_requested))
 
-    async def _lease(self, conn: aiosqlite.Connection, job_id: str) -> Lease:
+    async def _lease(self, conn: Connection, job_id: str) -> Lease:
         """Make this instance the job's owner with a fresh attempt number."""
         async with conn.execute(
-            "UPDATE jobs SET owner = ?, lease_until = ?, lease_attempt = lease_attempt + 1 "
-            "WHERE id = ? RETURNING lease_attempt",
-            (self.owner, self._expiry(), job_id),
+            "UPDATE jobs SET owner = ?, lease_until = wall_clock() + ?, "
+            "lease_attempt = lease_attempt + 1 WHERE id = ? RETURNING lease_attempt",
+            (self.owner, self.lease_seconds, job_id),
         ) as cursor:
             row = await cursor.fetchone()
         assert row is not None
@@ -156,7 +157,8 @@ class JobQueue:
     async def renew(self) -> list[Held]:
         """The heartbeat: push back the expiry of every lease held; what is still held."""
         await self._db.execute(
-            "UPDATE jobs SET lease_until = ? WHERE owner = ?", (self._expiry(), self.owner)
+            "UPDATE jobs SET lease_until = wall_clock() + ? WHERE owner = ?",
+            (self.lease_seconds, self.owner),
         )
         return await self.held()
 
@@ -181,9 +183,11 @@ class JobQueue:
         """Ask the job's owner to cancel it (None); a job nobody runs is claimed instead, and
         its lease returned, for the caller to record the cancel itself."""
 
-        async def body(conn: aiosqlite.Connection) -> Lease | None:
+        async def body(conn: Connection) -> Lease | None:
             async with conn.execute(
-                "SELECT state, owner, lease_until FROM jobs WHERE id = ?", (job_id,)
+                "SELECT state, CASE WHEN owner IS NOT NULL AND lease_until >= wall_clock() "
+                f"THEN 1 ELSE 0 END AS live FROM jobs WHERE id = ? {self._db.dialect.lock_row}",
+                (job_id,),
             ) as cursor:
                 row = await cursor.fetchone()
             if row is None:
@@ -192,7 +196,7 @@ class JobQueue:
                 raise AudiograbError(
                     ErrorCode.INVALID_STATE, f"job {job_id} is already {row['state']}"
                 )
-            if row["owner"] is not None and row["lease_until"] >= time.time():
+            if row["live"]:
                 await conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
                 return None
             return await self._lease(conn, job_id)
@@ -209,16 +213,17 @@ class JobQueue:
     async def owner_of(self, job_id: str) -> str | None:
         """The instance whose live lease runs the job, if any."""
         rows = await self._db.read(
-            "SELECT owner FROM jobs WHERE id = ? AND owner IS NOT NULL AND lease_until >= ?",
-            (job_id, time.time()),
+            "SELECT owner FROM jobs WHERE id = ? AND owner IS NOT NULL "
+            "AND lease_until >= wall_clock()",
+            (job_id,),
         )
         return str(rows[0][0]) if rows else None
 
     async def owners(self) -> list[str]:
         """Every instance holding a live lease."""
         rows = await self._db.read(
-            "SELECT DISTINCT owner FROM jobs WHERE owner IS NOT NULL AND lease_until >= ?",
-            (time.time(),),
+            "SELECT DISTINCT owner FROM jobs WHERE owner IS NOT NULL "
+            "AND lease_until >= wall_clock()",
         )
         return [str(row[0]) for row in rows]
 
@@ -231,8 +236,8 @@ class JobQueue:
         that lapsed already are not counted (they are claimed when a slot is free)."""
         rows = await self._db.read(
             "SELECT MIN(lease_until) FROM jobs "
-            "WHERE owner IS NOT NULL AND owner != ? AND lease_until >= ?",
-            (self.owner, time.time()),
+            "WHERE owner IS NOT NULL AND owner != ? AND lease_until >= wall_clock()",
+            (self.owner,),
         )
         return float(rows[0][0]) if rows[0][0] is not None else None
 
@@ -249,18 +254,17 @@ class JobQueue:
     async def running(self) -> list[Job]:
         """Jobs with a live owner, in the order they were claimed."""
         rows = await self._db.read(
-            "SELECT data FROM jobs WHERE owner IS NOT NULL AND lease_until >= ? "
+            "SELECT data FROM jobs WHERE owner IS NOT NULL AND lease_until >= wall_clock() "
             "ORDER BY updated_at, rowid",
-            (time.time(),),
         )
         return [_job_decoder.decode(row[0]) for row in rows]
 
     async def waiting(self, now: float) -> list[Job]:
         """Jobs to be claimed, in claim order (ignoring limits), orphaned ones among them."""
         rows = await self._db.read(
-            f"SELECT data FROM ({_LAPSED} UNION ALL {_RELEASED} UNION ALL {_WAITING}) "
-            "ORDER BY priority DESC, arrival, r",
-            {"wall": time.time(), "now": now},
+            f"SELECT data FROM ({_LAPSED} UNION ALL {_RELEASED} UNION ALL {self._waiting}) "
+            "AS waiting ORDER BY priority DESC, arrival, r",
+            {"now": now},
         )
         return [_job_decoder.decode(row[0]) for row in rows]
 
@@ -281,10 +285,10 @@ class JobQueue:
         return int(rows[0][0])
 
 
-async def _running_per_platform(conn: aiosqlite.Connection, wall: float) -> dict[str, int]:
+async def _running_per_platform(conn: Connection) -> dict[str, int]:
     async with conn.execute(
-        "SELECT platform, COUNT(*) FROM jobs WHERE owner IS NOT NULL AND lease_until >= ? "
-        "GROUP BY platform",
-        (wall,),
+        "SELECT platform, COUNT(*) FROM jobs WHERE owner IS NOT NULL "
+        "AND lease_until >= wall_clock() GROUP BY platform",
+        (),
     ) as cursor:
         return {str(row[0]): int(row[1]) for row in await cursor.fetchall()}

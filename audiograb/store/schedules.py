@@ -5,12 +5,10 @@ transaction* that stores the job (an append hook), so a crash can neither lose a
 it twice. A time is a Unix timestamp: UTC by definition.
 """
 
-import sqlite3
-
-import aiosqlite
 import msgspec
 
 from audiograb.domain.schedules import Schedule, ScheduleState
+from audiograb.store.connection import Connection, Row
 from audiograb.store.store import JobStore
 
 __all__ = ["Schedule", "ScheduleState", "ScheduleStore", "fired", "schedule_in"]
@@ -34,12 +32,12 @@ def _row(schedule: Schedule) -> tuple[object, ...]:
     )
 
 
-def _schedule(row: sqlite3.Row) -> Schedule:
+def _schedule(row: Row) -> Schedule:
     """A row as a `Schedule`, by column name (the request is stored as JSON)."""
     return msgspec.convert({**dict(row), "request": msgspec.json.decode(row["request"])}, Schedule)
 
 
-async def schedule_in(conn: aiosqlite.Connection, schedule_id: str) -> Schedule | None:
+async def schedule_in(conn: Connection, schedule_id: str) -> Schedule | None:
     """The schedule, read on `conn` (inside a transaction)."""
     async with conn.execute(
         f"SELECT {_COLUMNS} FROM schedules WHERE id = ?", (schedule_id,)
@@ -49,7 +47,7 @@ async def schedule_in(conn: aiosqlite.Connection, schedule_id: str) -> Schedule 
 
 
 async def fired(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     schedule_id: str,
     *,
     due_at: float,
@@ -59,7 +57,7 @@ async def fired(
     """Advance an active schedule that was due at `due_at`; False if it had moved on already."""
     cursor = await conn.execute(
         "UPDATE schedules SET runs = runs + 1, last_job_id = ?, run_at = ?, "
-        "state = CASE WHEN ? IS NULL THEN 'done' ELSE state END "
+        "state = CASE WHEN CAST(? AS REAL) IS NULL THEN 'done' ELSE state END "
         "WHERE id = ? AND run_at = ? AND state = 'active'",
         (job_id, next_run_at, next_run_at, schedule_id, due_at),
     )

@@ -12,8 +12,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -33,15 +32,16 @@ from audiograb.domain import (
     encode_event,
 )
 from audiograb.domain.events import StoredEvent
+from audiograb.store.connection import Connection, Row
 from audiograb.store.migrations import migrate
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "AppendHook",
+    "Dialect",
     "JobStore",
     "StoredEvent",
     "instance_identity",
-    "open_store",
 ]
 
 #: How long a statement waits for another process's write lock before failing.
@@ -98,14 +98,26 @@ def instance_identity() -> str:
 
 
 class _Holder(msgspec.Struct, frozen=True):
-    """Who holds a job's lease, as the jobs table says."""
+    """Who holds a job's lease, as the jobs table says, and whether it is live now."""
 
     owner: str | None
-    lease_until: float | None
     lease_attempt: int
+    live: bool
 
-    def live(self, now: float) -> bool:
-        return self.owner is not None and (self.lease_until or 0) >= now
+
+class Dialect(msgspec.Struct, frozen=True):
+    """What the SQL of one database says differently from the shared dialect."""
+
+    begin: str = "BEGIN IMMEDIATE"
+    """Starts a write transaction (SQLite's takes the write lock at once)."""
+    lock_row: str = ""
+    """Appended to a SELECT of the rows a transaction will change (PostgreSQL locks them)."""
+    skip_locked: str = ""
+    """Appended to a claim's SELECT: rows another transaction is claiming are passed over."""
+    waiting_index: str = "INDEXED BY jobs_waiting"
+    """After `FROM jobs` when reading the waiting jobs in run order."""
+    no_limit: int | None = -1
+    """The LIMIT that means none."""
 
 
 def _state_filter(states: Collection[JobState] | None) -> tuple[str, list[str]]:
@@ -113,6 +125,8 @@ def _state_filter(states: Collection[JobState] | None) -> tuple[str, list[str]]:
     if states is None:
         return "", []
     values = [JobState(state).value for state in states]
+    if not values:
+        return "WHERE 1 = 0", []
     marks = ", ".join("?" * len(values))
     return f"WHERE state IN ({marks})", values
 
@@ -122,11 +136,19 @@ def _event_tag(event: JobEvent) -> str:
 
 
 class JobStore:
-    """Jobs and their event log. Open with `open_store` (or `await JobStore.open(path)`)."""
+    """Jobs and their event log. Open with `open_store` (or `await JobStore.open(path)`).
+
+    This class is the SQLite store; `PgJobStore` (postgres.py) runs the same SQL on PostgreSQL,
+    overriding the plumbing (connection, transactions, change notices) and the `dialect`.
+    """
+
+    dialect = Dialect()
+    #: What the driver raises for a broken key or constraint.
+    integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         *,
         identity: str | None = None,
         lease_seconds: float = LEASE_SECONDS,
@@ -151,6 +173,7 @@ class JobStore:
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
+            await conn.create_function("wall_clock", 0, time.time)
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await _enable_wal(conn)
             await conn.execute("PRAGMA synchronous = NORMAL")
@@ -172,7 +195,7 @@ class JobStore:
         """Store a new job; `invalid_request` if its id is taken."""
         try:
             await self._execute(_INSERT_JOB, _job_row(job))
-        except sqlite3.IntegrityError:
+        except self.integrity_errors:
             raise AudiograbError(
                 ErrorCode.INVALID_REQUEST, f"job {job.id} already exists"
             ) from None
@@ -238,20 +261,20 @@ class JobStore:
         """
         try:
             return await self._transaction(lambda conn: self.append_within(conn, event, job, lease))
-        except sqlite3.IntegrityError:
+        except self.integrity_errors:
             raise AudiograbError(
                 ErrorCode.JOB_NOT_FOUND, f"cannot log an event for unknown job {event.job_id}"
             ) from None
 
     async def append_within(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         event: JobEvent,
         job: Job | None = None,
         lease: Lease | None = None,
     ) -> StoredEvent:
         """`append_event` inside a transaction the caller holds on `conn`."""
-        holder = await _holder(conn, event.job_id)
+        holder = await self._holder(conn, event.job_id)
         if lease is not None and not (holder is None and job is not None):
             if holder is None or (holder.owner, holder.lease_attempt) != (
                 lease.owner,
@@ -259,7 +282,7 @@ class JobStore:
             ):
                 raise LeaseLost(lease)
         elif job is not None and holder is not None and holder.owner is not None:
-            if holder.live(time.time()):
+            if holder.live:
                 raise AudiograbError(
                     ErrorCode.JOB_RUNNING, f"job {job.id} is running in {holder.owner}"
                 )
@@ -268,12 +291,12 @@ class JobStore:
             await conn.execute(*_upsert(job))
             if holder is None:  # a new job: its origin is this instance, which may own it
                 await conn.execute(
-                    "UPDATE jobs SET origin = ?, owner = ?, lease_until = ?, lease_attempt = ? "
-                    "WHERE id = ?",
+                    "UPDATE jobs SET origin = ?, owner = ?, lease_until = wall_clock() + ?, "
+                    "lease_attempt = ? WHERE id = ?",
                     (
                         self.identity,
                         lease.owner if lease else None,
-                        time.time() + self.lease_seconds if lease else None,
+                        self.lease_seconds if lease else None,
                         lease.attempt if lease else 0,
                         job.id,
                     ),
@@ -283,9 +306,10 @@ class JobStore:
         async with conn.execute(_NEXT_SEQ, (event.job_id,)) as cursor:
             row = await cursor.fetchone()
         numbered = msgspec.structs.replace(event, seq=int(row[0]) if row else 1)
-        cursor = await conn.execute(
+        await self._order_events(conn)
+        async with conn.execute(
             "INSERT INTO job_events (job_id, seq, type, at, data, writer) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 event.job_id,
                 numbered.seq,
@@ -294,8 +318,9 @@ class JobStore:
                 encode_event(numbered).decode(),
                 self.identity,
             ),
-        )
-        stored = StoredEvent(id=int(cursor.lastrowid or 0), event=numbered)
+        ) as cursor:
+            inserted = await cursor.fetchone()
+        stored = StoredEvent(id=int(inserted[0]), event=numbered)
         if job is not None:
             for hook in self._hooks:
                 await hook(Transaction(conn), stored, job)
@@ -306,14 +331,14 @@ class JobStore:
     ) -> list[StoredEvent]:
         """Events of one job with `seq > after_seq`, in order."""
         sql = "SELECT id, data FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?"
-        return _events(await self._read(sql, (job_id, after_seq, _limit(limit))))
+        return _events(await self._read(sql, (job_id, after_seq, self._limit(limit))))
 
     async def all_events_after(
         self, after_id: int = 0, limit: int | None = None
     ) -> list[StoredEvent]:
         """Events of every job with a global id above `after_id`, in log order."""
         sql = "SELECT id, data FROM job_events WHERE id > ? ORDER BY id LIMIT ?"
-        return _events(await self._read(sql, (after_id, _limit(limit))))
+        return _events(await self._read(sql, (after_id, self._limit(limit))))
 
     async def foreign_events_after(self, after_id: int) -> tuple[int, list[StoredEvent]]:
         """Events with a global id above `after_id` that other instances wrote, in log order,
@@ -347,9 +372,7 @@ class JobStore:
 
     # -- for the store's feature modules (batches, schedules, webhooks, annotations) ----------
 
-    async def read(
-        self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()
-    ) -> list[sqlite3.Row]:
+    async def read(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[Row]:
         """Rows of one query."""
         return await self._read(sql, params)
 
@@ -357,7 +380,7 @@ class JobStore:
         """Run one write statement, shielded; the number of rows it changed."""
         return await self._execute(sql, params)
 
-    async def transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `await body(conn)` as one shielded write transaction (for the store's own
         modules: code above the store uses `within`)."""
         return await self._transaction(body)
@@ -368,7 +391,30 @@ class JobStore:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    async def _read(self, sql: str, params: Iterable[Any] | Mapping[str, Any]) -> list[sqlite3.Row]:
+    async def serialise_claims(self, conn: Connection) -> None:
+        """Make claims take turns across instances (SQLite's `BEGIN IMMEDIATE` already does)."""
+
+    async def _order_events(self, conn: Connection) -> None:
+        """Make event ids follow commit order (SQLite's one writer at a time already does)."""
+
+    async def _holder(self, conn: Connection, job_id: str) -> _Holder | None:
+        """Who holds the job's lease, read (and on PostgreSQL locked) for a write."""
+        async with conn.execute(
+            "SELECT owner, lease_attempt, "
+            "CASE WHEN owner IS NOT NULL AND lease_until >= wall_clock() THEN 1 ELSE 0 END AS live "
+            f"FROM jobs WHERE id = ? {self.dialect.lock_row}",
+            (job_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return msgspec.convert(dict(row), _Holder, strict=False) if row is not None else None
+
+    def _limit(self, limit: int | None) -> int | None:
+        """The LIMIT parameter for `limit` rows (None: all)."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        return self.dialect.no_limit if limit is None else limit
+
+    async def _read(self, sql: str, params: Iterable[Any] | Mapping[str, Any]) -> list[Row]:
         bound = params if isinstance(params, Mapping) else tuple(params)
         async with self._lock, self._conn.execute(sql, bound) as cursor:
             return list(await cursor.fetchall())
@@ -380,11 +426,11 @@ class JobStore:
                 cursor = await self._conn.execute(sql, params)
         return cursor.rowcount
 
-    async def _transaction(self, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def _transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `await body(conn)` inside `BEGIN IMMEDIATE` … `COMMIT`, shielded, under the lock."""
         async with self._lock:
             with anyio.CancelScope(shield=True):
-                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._conn.execute(self.dialect.begin)
                 try:
                     result = await body(self._conn)
                     await self._conn.execute("COMMIT")
@@ -402,14 +448,6 @@ _RELEASE = (
 )
 
 
-async def _holder(conn: aiosqlite.Connection, job_id: str) -> _Holder | None:
-    async with conn.execute(
-        "SELECT owner, lease_until, lease_attempt FROM jobs WHERE id = ?", (job_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return msgspec.convert(dict(row), _Holder) if row is not None else None
-
-
 def _upsert(job: Job) -> tuple[str, _JobRow]:
     # Not INSERT OR REPLACE: that deletes the old row first, and with it (cascade) the events.
     # The lease columns are left alone: only claims and releases move them.
@@ -423,14 +461,7 @@ def _upsert(job: Job) -> tuple[str, _JobRow]:
     return sql, _job_row(job)
 
 
-def _limit(limit: int | None) -> int:
-    """SQLite's LIMIT: -1 means none."""
-    if limit is not None and limit < 0:
-        raise ValueError("limit must not be negative")
-    return -1 if limit is None else limit
-
-
-def _events(rows: list[sqlite3.Row]) -> list[StoredEvent]:
+def _events(rows: list[Row]) -> list[StoredEvent]:
     return [StoredEvent(id=int(row[0]), event=decode_event(row[1])) for row in rows]
 
 
@@ -450,19 +481,6 @@ async def _enable_wal(conn: aiosqlite.Connection) -> None:
         else:
             return
     await conn.execute("PRAGMA journal_mode = WAL")
-
-
-@asynccontextmanager
-async def open_store(
-    path: Path, *, lease_seconds: float = LEASE_SECONDS
-) -> AsyncIterator[JobStore]:
-    """Open the store at `path` for the duration of the block, closing it afterwards."""
-    store = await JobStore.open(path, lease_seconds=lease_seconds)
-    try:
-        yield store
-    finally:
-        with anyio.CancelScope(shield=True):
-            await store.close()
 
 
 from audiograb.store.transaction import Transaction  # noqa: E402  (it builds on JobStore)

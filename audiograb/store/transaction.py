@@ -6,9 +6,8 @@ offers are the store's, whichever database implements them, and no driver type l
 `audiograb.store`.
 """
 
-import aiosqlite
-
 from audiograb.store.batches import Batch, batch_in, track_job
+from audiograb.store.connection import Connection
 from audiograb.store.schedules import Schedule, fired, schedule_in
 from audiograb.store.webhooks import Endpoint, add_message, endpoint_in
 
@@ -18,7 +17,7 @@ __all__ = ["Transaction"]
 class Transaction:
     """Store operations inside a write transaction that is already open."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def endpoint(self, url: str, now: float) -> Endpoint:

@@ -7,13 +7,12 @@ claims due messages, tries them, and records every attempt here.
 
 import base64
 import secrets
-import sqlite3
 import uuid
 
-import aiosqlite
 import msgspec
 
 from audiograb.domain.webhooks import Attempt, Delivery, Endpoint, Message, MessageStatus
+from audiograb.store.connection import Connection, Row
 from audiograb.store.store import JobStore
 
 __all__ = [
@@ -36,7 +35,7 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-async def endpoint_in(conn: aiosqlite.Connection, url: str, now: float) -> Endpoint:
+async def endpoint_in(conn: Connection, url: str, now: float) -> Endpoint:
     """The endpoint for `url`, made (with a fresh secret) if it is new; on `conn`."""
     await conn.execute(
         "INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (?, ?, ?, ?) "
@@ -52,7 +51,7 @@ async def endpoint_in(conn: aiosqlite.Connection, url: str, now: float) -> Endpo
 
 
 async def add_message(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     endpoint_id: str,
     type: str,
@@ -71,7 +70,7 @@ async def add_message(
     return message_id
 
 
-def _endpoint(row: sqlite3.Row) -> Endpoint:
+def _endpoint(row: Row) -> Endpoint:
     return msgspec.convert(dict(row), Endpoint)
 
 
@@ -84,7 +83,7 @@ class WebhookStore:
     async def ensure_endpoint(self, url: str, now: float, secret: str | None = None) -> Endpoint:
         """The endpoint for `url`, made if new; `secret`, when given, replaces the stored one."""
 
-        async def body(conn: aiosqlite.Connection) -> Endpoint:
+        async def body(conn: Connection) -> Endpoint:
             endpoint = await endpoint_in(conn, url, now)
             if secret is None or secret == endpoint.secret:
                 return endpoint
@@ -151,7 +150,7 @@ class WebhookStore:
             else (MessageStatus.PENDING if retry_at is not None else MessageStatus.FAILED)
         )
 
-        async def body(conn: aiosqlite.Connection) -> None:
+        async def body(conn: Connection) -> None:
             cursor = await conn.execute(
                 "UPDATE webhook_messages SET status = ?, attempts = attempts + 1, "
                 "next_attempt_at = ?, delivered_at = ?, claimed_by = NULL "
@@ -192,7 +191,7 @@ class WebhookStore:
             "m.id": message_id,
         }
         chosen = {column: value for column, value in filters.items() if value is not None}
-        where = " AND ".join(f"{column} = ?" for column in chosen) or "1"
+        where = " AND ".join(f"{column} = ?" for column in chosen) or "1 = 1"
         rows = await self._db.read(
             "SELECT m.id, m.endpoint_id, e.url, m.type, m.body, m.job_id, m.batch_id, "
             "m.created_at, m.status, m.attempts, m.next_attempt_at, m.delivered_at "

@@ -199,3 +199,33 @@ async def test_none_is_an_event_like_any_other() -> None:
     topic.close()
     with anyio.fail_after(5):
         assert [item async for item in subscription] == [None]
+
+
+async def test_a_routed_subscription_gets_its_key_only_and_others_are_never_touched() -> None:
+    topic: Topic[Progress] = Topic("progress", route=by_job)
+    everything = topic.subscribe(buffer=64, overflow=Overflow.LAG)
+    job_one = topic.subscribe(buffer=64, overflow=Overflow.LAG, only=1)
+    job_two = topic.subscribe(buffer=4, overflow=Overflow.LAG, only=2)
+    assert topic.subscribers == 3
+    for seq in range(12):
+        topic.publish(Progress(job=seq % 3, seq=seq))
+    assert job_two.dropped == 0  # its buffer of 4 holds its own 4; all 12 would overflow it
+    topic.close()
+    assert await drain(job_one) == [Progress(job=1, seq=seq) for seq in (1, 4, 7, 10)]
+    assert await drain(job_two) == [Progress(job=2, seq=seq) for seq in (2, 5, 8, 11)]
+    assert len(await drain(everything)) == 12
+    assert topic.subscribers == 0
+
+
+async def test_unsubscribing_a_routed_subscription_stops_its_delivery() -> None:
+    topic: Topic[Progress] = Topic("progress", route=by_job)
+    with topic.subscribe(buffer=8, overflow=Overflow.DROP_OLDEST, only=0) as leaving:
+        topic.publish(Progress(job=0, seq=0))
+    topic.publish(Progress(job=0, seq=1))
+    assert topic.subscribers == 0
+    assert await drain(leaving) == [Progress(job=0, seq=0)]
+
+
+def test_only_needs_a_route() -> None:
+    with pytest.raises(ValueError, match="no route"):
+        Topic[Progress]("progress").subscribe(buffer=1, overflow=Overflow.LAG, only=1)

@@ -125,6 +125,11 @@ def test_a_missing_file_is_reported(tmp_path: Path) -> None:
         ("bot_webhook_secret", "has spaces", "matching regex"),
         ("whisper_language_models", "zh=base,chinese", "'chinese' is not `language=model`"),
         ("whisper_batch_size", "0", ">= 1"),
+        ("storage_url", "https://bucket.example.org/x", "not an s3://bucket/prefix URL"),
+        ("storage_url", "s3:///prefix", "not an s3://bucket/prefix URL"),
+        ("storage_url", "s3://media/x?endpoint=ftp://h", "not one http(s) URL"),
+        ("storage_url", "s3://media/x?bucket=other", "unknown parameters ['bucket']"),
+        ("database_url", "mysql://db.example.org/audiograb", "must start with postgresql://"),
     ],
 )
 def test_an_invalid_value_names_the_setting_and_its_variable(
@@ -159,3 +164,15 @@ def test_language_models_become_a_mapping() -> None:
 def test_checks_run_on_replace_too() -> None:
     with pytest.raises(SettingsError, match="allow_networks"):
         msgspec.structs.replace(Settings(), allow_networks=("not-a-network",))
+
+
+def test_a_storage_url_with_endpoint_and_region_is_taken() -> None:
+    url = "s3://media/audiograb/jobs?endpoint=http://127.0.0.1:8333&region=eu-west-1"
+    assert load_settings(environ={"AUDIOGRAB_STORAGE_URL": url}).storage_url == url
+
+
+def test_the_store_is_the_sqlite_file_unless_a_database_url_is_set(tmp_path: Path) -> None:
+    assert load_settings(environ={}, data_dir=tmp_path).database == tmp_path / "audiograb.sqlite3"
+    url = "postgresql://audiograb:secret@db:5432/audiograb"
+    settings = load_settings(environ={"AUDIOGRAB_DATABASE_URL": url}, data_dir=tmp_path)
+    assert settings.database == url

@@ -59,5 +59,15 @@ def test_every_configured_secret_is_known() -> None:
         x_auth_token="xa",
         x_ct0="ct",
         polish_api_key="pk",
+        storage_secret_access_key="s3-secret",
+        database_url="postgresql://audiograb:pg-secret@db:5432/audiograb",
     )
-    assert set(secrets_of(settings)) == {"k" * 20, "1:bot", "xa", "ct", "pk"}
+    assert set(secrets_of(settings)) == {
+        "k" * 20,
+        "1:bot",
+        "xa",
+        "ct",
+        "pk",
+        "s3-secret",
+        "pg-secret",
+    }

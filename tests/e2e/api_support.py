@@ -17,7 +17,15 @@ from audiograb.config import Settings
 from audiograb.pipeline import Audiograb, open_audiograb
 from audiograb.server.http import ApiServer, api_server, bind_socket
 
-__all__ = ["API_KEY", "RunningApi", "SseFrame", "read_frames", "running_api"]
+__all__ = [
+    "API_KEY",
+    "RunningApi",
+    "SseFrame",
+    "frames_of",
+    "frames_until_progress",
+    "read_frames",
+    "running_api",
+]
 
 API_KEY = "test-key-0123456789abcdef"
 
@@ -85,3 +93,27 @@ async def read_frames(response: httpx.Response) -> AsyncIterator[SseFrame]:
             frame.event = value
         elif name == "data":
             frame.data += value
+
+
+async def frames_of(
+    http: httpx.AsyncClient, path: str, *, headers: dict[str, str] | None = None
+) -> list[SseFrame]:
+    """Every event of a finite stream (a job's), comments left out."""
+    with anyio.fail_after(60):
+        async with http.stream("GET", path, headers=headers) as response:
+            assert response.status_code == 200, await response.aread()
+            assert response.headers["content-type"].startswith("text/event-stream")
+            return [frame async for frame in read_frames(response) if frame.comment is None]
+
+
+async def frames_until_progress(http: httpx.AsyncClient, path: str, count: int) -> list[SseFrame]:
+    """A job's events up to its `count`-th `download.progress`, then hang up (mid-download)."""
+    seen: list[SseFrame] = []
+    with anyio.fail_after(60):
+        async with http.stream("GET", path) as response:
+            async for frame in read_frames(response):
+                if frame.comment is None:
+                    seen.append(frame)
+                if sum(f.event == "download.progress" for f in seen) == count:
+                    break
+    return seen

@@ -10,6 +10,7 @@ import pytest
 from audiograb.api import create_app
 from audiograb.config import Settings, load_settings
 from audiograb.pipeline import Audiograb, open_audiograb
+from tests.databases import on_database
 from tests.e2e.browser import needs_chromium
 from tests.media import make_hls, make_master_playlist, make_tone, make_video
 from tests.mediaserver import MediaServer, media_server
@@ -51,9 +52,15 @@ def hooks() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings in a private folder; loopback downloads allowed, as the media server needs."""
-    return load_settings(
+def settings(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings in a private folder; loopback downloads allowed, as the media server needs.
+
+    A module marked `pytest.mark.usefixtures("database")` runs each test on SQLite and on
+    PostgreSQL: the settings then point at the `database` fixture's store.
+    """
+    settings = load_settings(
         environ={},
         data_dir=tmp_path / "data",
         output_dir=tmp_path / "out",
@@ -61,6 +68,9 @@ def settings(tmp_path: Path) -> Settings:
         progress_interval=0.05,
         max_concurrent_jobs=2,
     )
+    if "database" in request.fixturenames:
+        return on_database(settings, request.getfixturevalue("database"), monkeypatch)
+    return settings
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from audiograb.domain import JobState
 from tests.e2e.api_support import RunningApi, running_api
 from tests.mediaserver import MediaServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
+
 
 ALICE = "alice-key-0123456789abcdef"
 BOB = "bob-key-0123456789abcdefgh"

@@ -11,7 +11,15 @@ import pytest
 
 from audiograb.config import Settings
 from audiograb.domain import decode_event
-from tests.e2e.api_support import API_KEY, RunningApi, SseFrame, read_frames, running_api
+from tests.e2e.api_support import (
+    API_KEY,
+    RunningApi,
+    SseFrame,
+    frames_of,
+    frames_until_progress,
+    read_frames,
+    running_api,
+)
 from tests.mediaserver import MediaServer, media_server
 
 pytestmark = pytest.mark.anyio
@@ -26,17 +34,6 @@ def keyed(settings: Settings) -> Settings:
 async def api(keyed: Settings) -> AsyncIterator[RunningApi]:
     async with running_api(keyed) as running:
         yield running
-
-
-async def frames_of(
-    http: httpx.AsyncClient, path: str, *, headers: dict[str, str] | None = None
-) -> list[SseFrame]:
-    """Every event of a finite stream (a job's), comments left out."""
-    with anyio.fail_after(60):
-        async with http.stream("GET", path, headers=headers) as response:
-            assert response.status_code == 200, await response.aread()
-            assert response.headers["content-type"].startswith("text/event-stream")
-            return [frame async for frame in read_frames(response) if frame.comment is None]
 
 
 async def submit(http: httpx.AsyncClient, url: str, **body: str) -> dict[str, object]:
@@ -125,14 +122,7 @@ async def test_last_event_id_resumes_mid_job_with_no_gap_and_no_duplicate(
     async with api.client() as http:
         job = await submit(http, server.url("long.m4a"), format="m4a")
         path = f"/api/jobs/{job['id']}/events"
-        first: list[SseFrame] = []
-        with anyio.fail_after(30):
-            async with http.stream("GET", path) as response:
-                async for frame in read_frames(response):
-                    if frame.comment is None:
-                        first.append(frame)
-                    if sum(f.event == "download.progress" for f in first) == 3:
-                        break  # hang up mid-download
+        first = await frames_until_progress(http, path, 3)  # hang up mid-download
         last_id = first[-1].id
         assert (await api.ag.get(str(job["id"]))).state == "downloading"
         rest = await frames_of(http, path, headers={"Last-Event-ID": str(last_id)})

@@ -16,7 +16,7 @@ from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
 from tests.webhookreceiver import WebhookReceiver, webhook_receiver
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
 
 
 @pytest.fixture

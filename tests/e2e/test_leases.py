@@ -41,7 +41,7 @@ from tests.e2e.test_queue import until_downloading
 from tests.mediaserver import MediaServer
 from tests.webhookreceiver import WebhookReceiver, webhook_receiver
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 
 def moment_in(seconds: float) -> str:
@@ -127,7 +127,7 @@ async def child(script: str, *args: str) -> AsyncIterator[tuple[str, Process]]:
             await process.wait()
 
 
-async def delivered_types(store_path: Path, job_id: str) -> set[str]:
+async def delivered_types(store_path: Path | str, job_id: str) -> set[str]:
     async with open_store(store_path) as store:
         messages = await WebhookStore(store).messages(job_id=job_id)
     return {m.type for m in messages if m.status is MessageStatus.DELIVERED}
@@ -149,9 +149,9 @@ async def test_two_servers_one_killed_mid_download_the_other_finishes_the_job_on
         # The job is the other server's: this one leaves it alone while its lease lives.
         with anyio.fail_after(30):
             # Another process records the delivery: there is no event here to wait on.
-            while "job.started" not in await delivered_types(settings.database_path, job_id):  # noqa: ASYNC110
+            while "job.started" not in await delivered_types(settings.database, job_id):  # noqa: ASYNC110
                 await anyio.sleep(0.05)
-        async with open_store(settings.database_path) as store:
+        async with open_store(settings.database) as store:
             rows = await store.read("SELECT owner, lease_attempt FROM jobs WHERE id = ?", (job_id,))
         stale = Lease(job_id=job_id, owner=rows[0][0], attempt=rows[0][1])
         assert stale.owner != ag._store.identity
@@ -165,7 +165,7 @@ async def test_two_servers_one_killed_mid_download_the_other_finishes_the_job_on
             )
         log = await job_log(ag, job_id)
         # A completion sent with the dead server's attempt changes nothing.
-        async with open_store(settings.database_path) as store:
+        async with open_store(settings.database) as store:
             before = await store.events_after(job_id)
             with pytest.raises(LeaseLost):
                 await store.append_event(
@@ -234,7 +234,7 @@ async def test_the_cli_beside_a_server_hands_it_jobs_and_requests(
             status, said = await cli(data, "jobs", "cancel", long.id)
             assert status == 0, said
         assert (await ag.get(long.id)).state is JobState.CANCELLED
-        async with open_store(settings.database_path) as store:
+        async with open_store(settings.database) as store:
             log = [recorded.event for recorded in await store.all_events_after(0)]
     for job_id in {e.job_id for e in log}:  # no job ever ran twice
         assert starts(log, job_id) == 1
@@ -247,7 +247,7 @@ async def test_an_embedding_program_runs_only_what_it_submitted(
     theirs = Job(
         id=new_job_id(), request=JobRequest(url=server.url("tone.m4a")), platform="generic"
     )
-    async with open_store(settings.database_path) as store:
+    async with open_store(settings.database) as store:
         submitted = JobSubmitted(job_id=theirs.id, request=theirs.request, platform="generic")
         await store.append_event(submitted, job=theirs)
     async with open_audiograb(settings) as ag:  # the README's library snippet

@@ -23,7 +23,7 @@ from audiograb.store import open_store
 from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
 
 
 def starts(log: Iterable[JobEvent]) -> list[str]:
@@ -35,7 +35,7 @@ def starts(log: Iterable[JobEvent]) -> list[str]:
 
 async def global_log(ag: Audiograb) -> list[JobEvent]:
     """Every event of every job, in log order (read on a connection of its own)."""
-    async with open_store(ag.settings.database_path) as store:
+    async with open_store(ag.settings.database) as store:
         return [recorded.event for recorded in await store.all_events_after(0)]
 
 

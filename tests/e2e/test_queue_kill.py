@@ -13,7 +13,7 @@ from audiograb.store import open_store
 from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 #: Seconds after the child's start that its schedule is due: after the kill and the restart.
 SCHEDULE_DELAY = 6.0
@@ -78,7 +78,7 @@ async def test_after_a_kill_every_job_finishes_once_and_the_schedule_waits(
                         scheduled = recorded.event.job_id
                         break
             done = await ag.wait(scheduled)
-        async with open_store(settings.database_path) as store:
+        async with open_store(settings.database) as store:
             log = [recorded.event for recorded in await store.all_events_after(0)]
         fired = await ag.schedules.get(schedule_id)
     assert done.state is JobState.COMPLETED

@@ -12,7 +12,8 @@ from audiograb.store import open_store
 from tests.e2e.children import first_line_then_kill
 from tests.mediaserver import MediaServer
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.usefixtures("database")]
+
 
 # Runs in a child process: submit one job, say so once bytes arrive, then wait to be killed.
 CHILD = """
@@ -48,7 +49,7 @@ async def test_killed_download_resumes_and_completes_once(
         within=30,
     )
 
-    async with open_store(settings.database_path) as store:
+    async with open_store(settings.database) as store:
         interrupted = await store.get_job(job_id)
     assert interrupted is not None
     assert interrupted.state is JobState.DOWNLOADING

@@ -16,7 +16,8 @@ from audiograb.store import ScheduleState
 from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
+
 
 #: 2027-01-15T08:00:00Z
 START = 1_800_000_000.0

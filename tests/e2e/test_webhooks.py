@@ -19,7 +19,8 @@ from tests.e2e.api_support import running_api
 from tests.mediaserver import MediaServer
 from tests.webhookreceiver import Received, WebhookReceiver, webhook_receiver
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("database")]  # SQLite and PostgreSQL
+
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

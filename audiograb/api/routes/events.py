@@ -23,7 +23,7 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 from audiograb.api.access import QUERY_TOKEN
 from audiograb.api.context import Api
 from audiograb.api.errors import error_responses
-from audiograb.api.sse import EventStreamResponse, sse_frame
+from audiograb.api.sse import EventStreamResponse
 from audiograb.domain import AudiograbError, ErrorCode
 
 __all__ = ["all_events", "events_head", "job_events"]
@@ -78,8 +78,7 @@ def _resume_point(last_event_id: str | None, after: str | None) -> int:
 
 
 async def _replay(frames: Iterable[bytes]) -> AsyncGenerator[bytes, None]:
-    for frame in frames:
-        yield frame
+    yield b"".join(frames)  # one body chunk
 
 
 @get(
@@ -106,14 +105,14 @@ async def job_events(
     job = await api.job(job_id)
     if job.state.terminal:  # finite: read what is left now, so nothing left can answer 204
         async with api.ag.subscribe(job_id, after=start) as feed:
-            frames = [sse_frame(r.event.seq, r.event) async for r in feed]
+            frames = [api.frames.frame(r.id, r.event.seq, r.event) async for r in feed]
         source = _replay(frames) if frames else None
         return EventStreamResponse(source, keepalive=api.keepalive, closer=api.streams)
 
     async def live() -> AsyncGenerator[bytes, None]:
         async with api.ag.subscribe(job_id, after=start) as feed:
             async for recorded in feed:
-                yield sse_frame(recorded.event.seq, recorded.event)
+                yield api.frames.frame(recorded.id, recorded.event.seq, recorded.event)
 
     return EventStreamResponse(live(), keepalive=api.keepalive, closer=api.streams)
 
@@ -152,6 +151,6 @@ async def all_events(
     async def live() -> AsyncGenerator[bytes, None]:
         async with api.ag.subscribe(after=start) as feed:
             async for recorded in feed:
-                yield sse_frame(recorded.id, recorded.event)
+                yield api.frames.frame(recorded.id, recorded.id, recorded.event)
 
     return EventStreamResponse(live(), keepalive=api.keepalive, closer=api.streams)

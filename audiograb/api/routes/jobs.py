@@ -89,12 +89,26 @@ async def get_job(job_id: FromPath[str], api: Api) -> JobView:
     "/api/jobs/{job_id:str}",
     status_code=200,
     tags=["jobs"],
-    summary="Cancel a job",
-    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT),
+    summary="Cancel a job, or delete an ended one",
+    responses=error_responses(_S.NOT_FOUND, _S.CONFLICT, _S.BAD_GATEWAY),
 )
-async def cancel_job(job_id: FromPath[str], api: Api) -> JobView:
-    """Cancel a queued or running job (its partial files are removed); 409 once it has ended."""
-    await api.job(job_id)
+async def cancel_job(
+    job_id: FromPath[str],
+    api: Api,
+    purge: Annotated[
+        bool,
+        QueryParameter(description="Delete the ended job, its events and its file instead"),
+    ] = False,
+) -> JobView:
+    """Cancel a queued or running job (its partial files are removed); 409 once it has ended.
+
+    With `purge=true`, an ended job is deleted: its finished file (from the shared object store
+    too), its events and its record; the answer is the job as it was. 409 while it runs.
+    """
+    job = await api.job(job_id)
+    if purge:
+        await api.ag.delete(job_id)
+        return job_view(job)
     return job_view(await api.ag.cancel(job_id))
 
 
@@ -142,7 +156,7 @@ async def get_job_file(
 
     Only ever the job's own output file; the name offered comes from the media title.
     """
-    return await file_response(await api.job(job_id), range_header, if_range)
+    return await file_response(await api.job(job_id), api.ag.outputs, range_header, if_range)
 
 
 @head(
@@ -159,4 +173,4 @@ async def head_job_file(
 ) -> Response[None]:
     """What `GET` of the file would answer (status, size, type, name, `ETag`), without the bytes:
     how download managers learn a file's size and that it takes ranges."""
-    return await file_head(await api.job(job_id), range_header, if_range)
+    return await file_head(await api.job(job_id), api.ag.outputs, range_header, if_range)

@@ -22,5 +22,4 @@ async def remove_job(job_id: FromPath[str], api: Api) -> None:
     """Delete a completed, failed or cancelled job: its record, events and annotations, and
     its file in the output folder. 409 `invalid_state` while it is queued or running (cancel it
     first). Other clients are not told: the job simply is no longer listed."""
-    await api.job(job_id)
-    await api.ag.remove(job_id)
+    await api.ag.delete(job_id)

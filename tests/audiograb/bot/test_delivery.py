@@ -16,8 +16,10 @@ from audiograb.bot.delivery import send_cached, send_output, sent_as
 from audiograb.bot.filecache import SentAs
 from audiograb.bot.keyboards import Option, Pick, choices
 from audiograb.domain import AudioFormat, Job, JobRequest, MediaInfo, MediaKind
+from audiograb.storage import LocalFiles, ObjectFiles
 from tests.fakebotapi import TOKEN, FakeBotApi, fake_bot_api
 from tests.media import make_tone, make_video
+from tests.s3server import S3Server
 
 pytestmark = pytest.mark.anyio
 
@@ -68,9 +70,11 @@ async def test_audio_video_and_documents_with_their_tags(tmp_path: Path) -> None
     video = make_video(tmp_path / "clip.mp4", seconds=1.0)
     flac = make_tone(tmp_path / "talk.flac", seconds=1.0)
     async with bot_on_fake() as (api, bot):
-        as_audio = await send_output(bot, CHAT, _job(audio, AudioFormat.MP3), 2.4)
-        as_video = await send_output(bot, CHAT, _job(video, AudioFormat.MP4, MediaKind.VIDEO), 1.0)
-        as_document = await send_output(bot, CHAT, _job(flac, AudioFormat.FLAC), 1.0)
+        as_audio = await send_output(bot, CHAT, _job(audio, AudioFormat.MP3), 2.4, LocalFiles())
+        as_video = await send_output(
+            bot, CHAT, _job(video, AudioFormat.MP4, MediaKind.VIDEO), 1.0, LocalFiles()
+        )
+        as_document = await send_output(bot, CHAT, _job(flac, AudioFormat.FLAC), 1.0, LocalFiles())
         await send_cached(bot, CHAT, as_audio)
     [upload, resend] = api.calls_to("sendAudio")
     assert upload.content_type == "multipart/form-data"
@@ -98,3 +102,20 @@ def test_a_video_job_whose_source_is_sound_only_goes_out_as_audio(tmp_path: Path
     sound = msgspec.structs.replace(job, media=msgspec.structs.replace(job.media, has_video=False))
     unknown = msgspec.structs.replace(job, media=msgspec.structs.replace(job.media, has_video=None))
     assert (sent_as(sound), sent_as(unknown)) == (SentAs.AUDIO, SentAs.VIDEO)
+
+
+async def test_a_file_only_in_the_object_store_goes_out_the_same(
+    tmp_path: Path, s3: S3Server
+) -> None:
+    audio = make_tone(tmp_path / "talk.mp3", seconds=2.0)
+    body = audio.read_bytes()
+    job = _job(audio, AudioFormat.MP3)
+    stored = ObjectFiles(s3.store("bot-delivery"))
+    await stored.publish(job)
+    audio.unlink()  # this node never had it: another node ran the job
+    async with bot_on_fake() as (api, bot):
+        sent = await send_output(bot, CHAT, job, 2.0, stored)
+    [upload] = api.calls_to("sendAudio")
+    assert upload.uploads["audio"].content == body
+    assert upload.uploads["audio"].filename == "talk.mp3"
+    assert sent.sent_as is SentAs.AUDIO

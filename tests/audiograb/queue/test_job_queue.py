@@ -1,7 +1,8 @@
 """The queue in the store: claim order, limits across processes, leases and their fencing.
 
-Two `JobStore`s on one file are two processes as far as SQLite is concerned: each has its own
-connection, identity and leases.
+Two `JobStore`s on one database are two processes (or nodes) as far as the database is
+concerned: each has its own connection, identity and leases. Every test runs on SQLite and on
+PostgreSQL (the `database` fixture).
 """
 
 import time
@@ -39,15 +40,15 @@ def job(name: str, *, priority: int = 5, at: float = 0.0, platform: str = "gener
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    async with open_store(tmp_path / "jobs.db", lease_seconds=5) as opened:
+async def store(database: Path | str) -> AsyncIterator[JobStore]:
+    async with open_store(database, lease_seconds=5) as opened:
         yield opened
 
 
 @pytest.fixture
-async def other(tmp_path: Path, store: JobStore) -> AsyncIterator[JobStore]:
-    """A second process on the same database."""
-    async with open_store(tmp_path / "jobs.db", lease_seconds=5) as opened:
+async def other(database: Path | str, store: JobStore) -> AsyncIterator[JobStore]:
+    """A second process (or node) on the same database."""
+    async with open_store(database, lease_seconds=5) as opened:
         yield opened
 
 

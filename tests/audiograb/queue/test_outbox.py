@@ -38,8 +38,8 @@ HOOK = "http://hooks.example/default"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    async with open_store(tmp_path / "db.sqlite3") as opened:
+async def store(database: Path | str) -> AsyncIterator[JobStore]:
+    async with open_store(database) as opened:
         yield opened
 
 
@@ -162,12 +162,12 @@ def test_signatures_verify_and_tampering_does_not() -> None:
 
 
 async def test_a_message_is_claimed_by_one_process_and_acknowledged_once(
-    store: JobStore, tmp_path: Path
+    store: JobStore, database: Path | str
 ) -> None:
     clock = ManualClock()
     outbox = Outbox(default_url=HOOK, clock=clock)
     (message_id,) = await store.within(lambda tx: outbox.add(tx, "webhook.test", {}))
-    async with open_store(tmp_path / "db.sqlite3") as elsewhere:  # a second process
+    async with open_store(database) as elsewhere:  # a second process
         mine, theirs = WebhookStore(store), WebhookStore(elsewhere)
         now = clock.now()
         token = await mine.claim(message_id, now, now + 30)

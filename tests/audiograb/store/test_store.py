@@ -1,4 +1,5 @@
-"""The SQLite job store against real database files."""
+"""The job store against real databases: a SQLite file, and (every test that takes `store` or
+`database`) a real PostgreSQL server too. Schema and driver details are SQLite's own tests."""
 
 import sqlite3
 import threading
@@ -25,6 +26,7 @@ from audiograb.domain import (
 )
 from audiograb.store import JobStore, SchemaVersionError, StoredEvent, open_store
 from audiograb.store.migrations import MIGRATIONS, migrate, schema_version
+from tests.databases import raw_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +58,13 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[JobStore]:
+async def store(database: Path | str) -> AsyncIterator[JobStore]:
+    async with open_store(database) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def sqlite_store(db_path: Path) -> AsyncIterator[JobStore]:
     async with open_store(db_path) as opened:
         yield opened
 
@@ -68,7 +76,7 @@ def raw(db_path: Path, sql: str) -> list[tuple[object, ...]]:
 
 class TestSchema:
     async def test_creates_parent_dirs_wal_and_latest_version(
-        self, store: JobStore, db_path: Path
+        self, sqlite_store: JobStore, db_path: Path
     ) -> None:
         assert await anyio.Path(db_path).exists()
         assert raw(db_path, "PRAGMA journal_mode") == [("wal",)]
@@ -173,14 +181,16 @@ class TestJobs:
         unfinished = [job.id for job in await store.unfinished_jobs()]
         assert unfinished == ["transcribing", "converting", "downloading", "queued"]
 
-    async def test_delete_removes_job_and_events(self, store: JobStore, db_path: Path) -> None:
+    async def test_delete_removes_job_and_events(
+        self, store: JobStore, database: Path | str
+    ) -> None:
         job = make_job("j1", created_at=1.0)
         await store.append_event(submitted(job), job=job)
         assert await store.delete_job("j1") is True
         assert await store.delete_job("j1") is False
         assert await store.get_job("j1") is None
         assert await store.events_after("j1") == []
-        assert raw(db_path, "SELECT COUNT(*) FROM job_events") == [(0,)]
+        assert raw_rows(database, "SELECT COUNT(*) FROM job_events") == [(0,)]
 
 
 class TestEvents:
@@ -199,12 +209,12 @@ class TestEvents:
         assert await store.last_seq("a") == 2
         assert await store.last_seq("nobody") == 0
 
-    async def test_log_survives_reopen(self, db_path: Path) -> None:
+    async def test_log_survives_reopen(self, database: Path | str) -> None:
         job = make_job("a", created_at=1.0)
-        async with open_store(db_path) as store:
+        async with open_store(database) as store:
             await store.append_event(submitted(job), job=job)
             await store.append_event(progressed("a", 1))
-        async with open_store(db_path) as store:
+        async with open_store(database) as store:
             stored = await store.append_event(progressed("a", 2))
             assert (stored.id, stored.event.seq) == (3, 3)
             assert [s.event.seq for s in await store.events_after("a")] == [1, 2, 3]
@@ -258,14 +268,16 @@ class TestEvents:
             await store.append_event(progressed("ghost", 1))
         assert caught.value.code is ErrorCode.JOB_NOT_FOUND
 
-    async def test_event_rows_carry_type_and_time(self, store: JobStore, db_path: Path) -> None:
+    async def test_event_rows_carry_type_and_time(
+        self, store: JobStore, database: Path | str
+    ) -> None:
         job = make_job("a", created_at=1.0)
         await store.append_event(submitted(job), job=job)
         moved = JobStateChanged(
             job_id="a", state=JobState.DOWNLOADING, previous=JobState.QUEUED, at=3.5
         )
         await store.append_event(moved)
-        rows = raw(db_path, "SELECT job_id, seq, type, at FROM job_events ORDER BY id")
+        rows = raw_rows(database, "SELECT job_id, seq, type, at FROM job_events ORDER BY id")
         assert rows == [("a", 1, "job.submitted", 1.0), ("a", 2, "job.state", 3.5)]
 
     async def test_concurrent_appends_get_distinct_gapless_seqs(self, store: JobStore) -> None:
@@ -296,7 +308,8 @@ class TestEvents:
         await store.append_event(submitted(job), job=job)
         assert await store.last_seq("a") == 1
 
-    async def test_cancelled_mid_write_still_commits_whole(self, store: JobStore) -> None:
+    async def test_cancelled_mid_write_still_commits_whole(self, sqlite_store: JobStore) -> None:
+        store = sqlite_store
         job = make_job("a", created_at=1.0)
         inside, release = threading.Event(), threading.Event()
 

@@ -1,0 +1,8 @@
+"""obstore's async calls run on asyncio."""
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
