@@ -594,6 +594,7 @@ def media_info_from(info: Mapping[str, Any]) -> MediaInfo:
 _MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorCode], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), code)
     for pattern, code in (
+        (r"no space left on device|disk quota exceeded|errno 28\b", ErrorCode.DISK_FULL),
         (r"unsupported url", ErrorCode.UNSUPPORTED_URL),
         (
             r"geo.?restrict|(not|isn't) available (in|from) your (country|location|region)"

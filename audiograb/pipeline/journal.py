@@ -3,11 +3,19 @@
 Writing before publishing means a subscriber that sees an event can always find it again in the
 store, which is what lets SSE clients resume with `Last-Event-ID` without gaps or duplicates.
 One actor does all writes, so the events of a job are stored in the order they were told.
+
+A write that fails (a full disk, a database another process holds locked too long) never
+crashes the journal: a state change's writer asked for the outcome and gets the error back;
+a progress event nobody waits for is dropped with a warning, as when the mailbox is full.
 """
+
+import logging
 
 from actors import Actor, Topic
 from audiograb.pipeline.messages import Record, Recorded
 from audiograb.store import JobStore
+
+_log = logging.getLogger(__name__)
 
 #: Messages waiting to be written. Progress is offered with `try_tell` and dropped when this is
 #: full (the next progress event supersedes it); state changes wait for room.
@@ -22,7 +30,19 @@ class Journal(Actor[Record]):
         self._topic = topic
 
     async def receive(self, msg: Record) -> None:
-        recorded = await self._store.append_event(msg.event, job=msg.job)
+        try:
+            recorded = await self._store.append_event(msg.event, job=msg.job)
+        except Exception as error:
+            if msg.reply is None:
+                _log.warning(
+                    "dropped a %s event of job %s: %s",
+                    msg.event.__struct_config__.tag,
+                    msg.event.job_id,
+                    error,
+                    extra={"job_id": msg.event.job_id},
+                )
+                return
+            raise  # to the writer who asked
         self._topic.publish(recorded)
         if msg.reply is not None:
             msg.reply.set_result(recorded)

@@ -107,6 +107,9 @@ class JobRunner:
 
         On cancellation the job is marked cancelled (and its work folder removed) only when
         `cancelled_by_user()` says so; a shutdown leaves it as it is, to resume next start.
+        Nothing but cancellation leaves this method: a failed phase fails the job, and a write
+        that fails while recording the end (a full disk) is logged, so whatever runs jobs
+        never crashes because of one.
         """
         run = _Run(job)
         try:
@@ -130,17 +133,19 @@ class JobRunner:
         planned = self._retries.plan(run.job, error) if self._retries is not None else None
         if planned is None:
             return False
-        run.job, event = planned
+        queued, event = planned
         _log.warning(
             "job %s failed [%s], retry %d at %.0f: %s",
-            run.job.id,
+            queued.id,
             error.code.value,
             event.retry,
             event.retry_at,
             error.message,
-            extra={"job_id": run.job.id},
+            extra={"job_id": queued.id},
         )
-        await self.record(event, run.job)
+        if not await self._record_end(event, queued):
+            return False  # then it fails for good, if even that can be recorded
+        run.job = queued
         return True
 
     async def cancel_orphan(self, job: Job) -> None:
@@ -324,7 +329,12 @@ class JobRunner:
             self._stages.journal.try_tell(Record(event=event))
 
     async def _end(self, run: _Run, state: JobState, error: AudiograbError | None = None) -> None:
-        """Record a failed or cancelled end and remove the job's work folder."""
+        """Remove the job's work folder, then record its failed or cancelled end.
+
+        The folder goes first: on a full disk it is what frees the room the record needs, and a
+        job that dies between the two simply starts afresh when it resumes.
+        """
+        self._workspace.discard(run.job.id)
         job = run.job
         event: JobEvent
         if error is not None:
@@ -340,8 +350,22 @@ class JobRunner:
         else:
             run.job = msgspec.structs.replace(job, state=state)
             event = JobCancelled(job_id=job.id)
-        await self.record(event, run.job)
-        self._workspace.discard(job.id)
+        await self._record_end(event, run.job)
+
+    async def _record_end(self, event: JobEvent, job: Job) -> bool:
+        """Record how a run ended; a failed write is logged, not raised. Whether it was stored."""
+        try:
+            await self.record(event, job)
+        except Exception as error:
+            _log.error(
+                "job %s: cannot record %s: %s",
+                job.id,
+                event.__struct_config__.tag,
+                error,
+                extra={"job_id": job.id},
+            )
+            return False
+        return True
 
 
 class _Run:

@@ -363,6 +363,10 @@ MAPPINGS: list[tuple[Exception, ErrorCode]] = [
     (ConnectionResetError(), ErrorCode.NETWORK),
     (ExtractorError("Requested format is not available"), ErrorCode.DOWNLOAD_FAILED),
     (ValueError("something odd"), ErrorCode.DOWNLOAD_FAILED),
+    (
+        DownloadError("unable to write data: [Errno 28] No space left on device"),
+        ErrorCode.DISK_FULL,
+    ),
 ]
 
 
