@@ -113,6 +113,11 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """1-10, higher runs first; first come, first served within a level."""
     webhook_url: WebhookUrl | None = None
     """Also send this job's webhooks here (its secret: `GET /api/webhooks/endpoints`)."""
+    max_bytes: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    """Fail with `too_large` past this many bytes; at most the `max_download_bytes` setting."""
+    max_duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    """Fail with `too_long` when the media (or a live recording) runs longer, in seconds; at
+    most the `max_duration` setting."""
 
     @classmethod
     def of(cls, request: JobRequest) -> "DownloadBody":
@@ -128,6 +133,8 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             ),
             priority=request.priority,
             webhook_url=request.webhook_url,
+            max_bytes=request.max_bytes,
+            max_duration=request.max_duration,
         )
 
     def to_request(self) -> JobRequest:
@@ -142,6 +149,8 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             transcription=options.to_options(),
             priority=self.priority,
             webhook_url=self.webhook_url,
+            max_bytes=self.max_bytes,
+            max_duration=self.max_duration,
         )
 
 

@@ -68,6 +68,9 @@ _ERRORS = {
     ErrorCode.GEO_BLOCKED: "The site does not serve that media in this server's country",
     ErrorCode.NETWORK: "The site could not be reached; try again later",
     ErrorCode.FORBIDDEN_ADDRESS: "That link points somewhere I am not allowed to go",
+    ErrorCode.TOO_LARGE: "That is larger than this server's download limit",
+    ErrorCode.TOO_LONG: "That runs longer than this server's length limit",
+    ErrorCode.DISK_FULL: "The server's disk is full; try again later",
 }
 _UNCLAIMED = {
     Unclaimed.EXPIRED: "That link has expired; please send it again.",
@@ -112,7 +115,9 @@ def download_line(progress: DownloadProgress) -> str:
         parts.append(f"part {progress.fragment_index}/{progress.fragment_count}")
     if progress.speed:
         parts.append(f"{human_size(progress.speed)}/s")
-    if progress.eta is not None:
+    if progress.recorded is not None:
+        parts.append(f"🔴 recorded {_clock(progress.recorded)}")
+    elif progress.eta is not None:
         parts.append(f"ETA {_clock(progress.eta)}")
     return " · ".join(parts)
 

@@ -83,6 +83,12 @@ class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
     """1-10, higher runs first; first come, first served within a level."""
     webhook_url: str | None = None
     """Where this job's webhook events go, besides the configured default URL."""
+    max_bytes: int | None = None
+    """Fail the download (`too_large`) past this many bytes; at most, and by default, the
+    `max_download_bytes` setting."""
+    max_duration: float | None = None
+    """Fail the download (`too_long`) when the media runs, or a live recording has run, longer
+    than this many seconds; at most, and by default, the `max_duration` setting."""
 
 
 class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):

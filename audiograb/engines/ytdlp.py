@@ -87,6 +87,10 @@ class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
     external_downloads: bool = False
     """Let yt-dlp hand the download to FFmpeg even under a restrictive policy (X Spaces): the
     stream URL is checked first, FFmpeg's own connections are not watched."""
+    max_bytes: int | None = None
+    """Stop with `too_large` once more than this has arrived (or the site says it will)."""
+    max_duration: float | None = None
+    """Stop with `too_long` when the media is longer, or a live recording has run longer."""
 
 
 class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,6 +112,23 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise _Cancelled()
 
 
+def too_large(limit: int) -> AudiograbError:
+    """The error of a download that passed its byte cap."""
+    return AudiograbError(
+        ErrorCode.TOO_LARGE, f"the download passed its limit of {_megabytes(limit)}"
+    )
+
+
+def too_long(limit: float) -> AudiograbError:
+    """The error of media, or a live recording, longer than its cap."""
+    message = f"the media runs longer than its limit of {limit:g} s"
+    return AudiograbError(ErrorCode.TOO_LONG, message)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.4g} MB"
+
+
 class _Logger:
     """Routes yt-dlp's messages to Python logging; yt-dlp never prints."""
 
@@ -125,19 +146,26 @@ class _Logger:
 
 
 class _ProgressRelay:
-    """The progress hook: checks for cancellation, then copies, throttles and forwards.
+    """The progress hook: checks for cancellation and the byte cap, then copies, throttles and
+    forwards.
 
     yt-dlp passes the same mutated dict each time, maybe from its fragment threads, so the
     few needed values are copied under a lock. Byte counts carry over from one file to the
-    next (video and audio of one job) so that reports never go backwards.
+    next (video and audio of one job) so that reports never go backwards. Raising from the
+    hook stops a native download within a chunk, which is how a stream that never ends stops.
     """
 
     def __init__(
-        self, callback: ProgressCallback | None, interval: float, cancel: threading.Event | None
+        self,
+        callback: ProgressCallback | None,
+        interval: float,
+        cancel: threading.Event | None,
+        max_bytes: int | None = None,
     ) -> None:
         self._callback = callback
         self._interval = interval
         self._cancel = cancel
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
         self._next_at = 0.0
         self._finished_bytes = 0
@@ -145,10 +173,14 @@ class _ProgressRelay:
 
     def __call__(self, status: Mapping[str, Any]) -> None:
         _check_cancel(self._cancel)
-        if self._callback is None or status.get("status") not in ("downloading", "finished"):
+        if status.get("status") not in ("downloading", "finished"):
             return
         with self._lock:
             progress = self._progress(status)
+            if self._max_bytes is not None and progress.downloaded_bytes > self._max_bytes:
+                raise too_large(self._max_bytes)
+            if self._callback is None:
+                return
             finished = status["status"] == "finished"
             if finished:
                 self._finished_bytes = progress.downloaded_bytes
@@ -194,7 +226,8 @@ def _float(value: object) -> float | None:
 def _match_filter(
     options: DownloadOptions, cancel: threading.Event | None
 ) -> Callable[..., str | None]:
-    """yt-dlp's per-entry filter: a cancellation point, and the guard against playlists."""
+    """yt-dlp's per-entry filter: a cancellation point, the guard against playlists, and the
+    caps, for media whose length or size is known before it is fetched."""
 
     def accept(info: Mapping[str, Any], *, incomplete: bool = False) -> str | None:
         _check_cancel(cancel)
@@ -203,6 +236,11 @@ def _match_filter(
                 ErrorCode.INVALID_REQUEST,
                 "this URL is a playlist; submit it as a playlist to get its first item",
             )
+        duration, size = _float(info.get("duration")), _int(info.get("filesize"))
+        if options.max_duration is not None and (duration or 0) > options.max_duration:
+            raise too_long(options.max_duration)
+        if options.max_bytes is not None and (size or 0) > options.max_bytes:
+            raise too_large(options.max_bytes)
         return None
 
     return accept
@@ -241,7 +279,9 @@ def build_params(
             # Fetch HLS/DASH ourselves so the guard sees every fragment.
             "hls_prefer_native": True,
             "external_downloader": {"default": "native"},
-            "progress_hooks": [_ProgressRelay(on_progress, options.progress_interval, cancel)],
+            "progress_hooks": [
+                _ProgressRelay(on_progress, options.progress_interval, cancel, options.max_bytes)
+            ],
             "match_filter": _match_filter(options, cancel),
         }
     )
@@ -314,9 +354,13 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
                 check_url(url, self._policy)
         if options is None:
             return super().dl(name, info, subtitle=subtitle, test=test)
-        watch = _ExternalWatch(options.work_dir, self._on_progress, options.progress_interval)
-        with watch.running(self._cancel):
-            return super().dl(name, info, subtitle=subtitle, test=test)
+        watch = _ExternalWatch(options, self._on_progress)
+        try:
+            with watch.running(self._cancel):
+                return super().dl(name, info, subtitle=subtitle, test=test)
+        finally:
+            if watch.exceeded is not None:
+                raise watch.exceeded  # FFmpeg was stopped for it: the real reason it failed
 
 
 def _neutral_extensions(info: dict[str, Any]) -> None:
@@ -343,21 +387,33 @@ def _stream_urls(info: Mapping[str, Any]) -> list[str]:
     return [f["url"] for f in formats if isinstance(f.get("url"), str)]
 
 
+#: Seconds between two SIGTERMs to an FFmpeg download that has not stopped yet.
+RESIGNAL_SECONDS = 1.0
+
+
 class _ExternalWatch:
-    """Progress and cancellation for a download yt-dlp hands to FFmpeg.
+    """Progress, caps and cancellation for a download yt-dlp hands to FFmpeg.
 
     yt-dlp calls the progress hook only once FFmpeg is done, and a hook cannot stop FFmpeg.
     So a thread measures the bytes written to the work dir every `interval` seconds and reports
-    them with the elapsed time, and when `cancel` is set it sends SIGTERM to our FFmpeg
+    them with the time recorded so far, and when `cancel` is set, or the recording passes
+    `max_bytes` or `max_duration` (then `exceeded` says which), it sends SIGTERM to our FFmpeg
     children writing into the work dir (found in /proc: Linux only; FFmpeg closes its file
     cleanly on SIGTERM, and yt-dlp then fails the download, which `download` reports as
-    cancelled). Elsewhere cancellation waits for the stream to end.
+    cancelled or as the cap passed). Elsewhere cancellation waits for the stream to end.
+
+    FFmpeg heeds a first SIGTERM only between packets: one waiting for a live playlist's next
+    segment goes on waiting. So the signal is sent again every `RESIGNAL_SECONDS` while the
+    child lives; a second one interrupts its wait.
     """
 
-    def __init__(self, work_dir: Path, callback: ProgressCallback | None, interval: float) -> None:
-        self._work_dir = work_dir
+    def __init__(self, options: DownloadOptions, callback: ProgressCallback | None) -> None:
+        self._work_dir = options.work_dir
         self._callback = callback
-        self._interval = max(interval, 0.05)
+        self._interval = max(options.progress_interval, 0.05)
+        self._max_bytes = options.max_bytes
+        self._max_duration = options.max_duration
+        self.exceeded: AudiograbError | None = None
 
     @contextlib.contextmanager
     def running(self, cancel: threading.Event | None) -> Iterator[None]:
@@ -375,17 +431,31 @@ class _ExternalWatch:
 
     def _watch(self, stop: threading.Event, cancel: threading.Event | None) -> None:
         started = time.monotonic()
-        signalled = False
+        signalled_at: float | None = None
         while not stop.wait(self._interval):
-            if cancel is not None and cancel.is_set() and not signalled:
-                signalled = _signal_children(self._work_dir)
+            written = _bytes_written(self._work_dir)
+            now = time.monotonic()
+            elapsed = now - started
+            if self.exceeded is None:
+                self.exceeded = self._past_a_cap(written, elapsed)
+            stopping = self.exceeded is not None or (cancel is not None and cancel.is_set())
+            due = signalled_at is None or now - signalled_at >= RESIGNAL_SECONDS
+            if stopping and due and _signal_children(self._work_dir):
+                signalled_at = now
             if self._callback is not None:
-                written = _bytes_written(self._work_dir)
-                elapsed = time.monotonic() - started
                 speed = written / elapsed if elapsed > 0 else None
                 self._callback(
-                    DownloadProgress(downloaded_bytes=written, elapsed=elapsed, speed=speed)
+                    DownloadProgress(
+                        downloaded_bytes=written, elapsed=elapsed, speed=speed, recorded=elapsed
+                    )
                 )
+
+    def _past_a_cap(self, written: int, elapsed: float) -> AudiograbError | None:
+        if self._max_bytes is not None and written > self._max_bytes:
+            return too_large(self._max_bytes)
+        if self._max_duration is not None and elapsed > self._max_duration:
+            return too_long(self._max_duration)
+        return None
 
 
 def _bytes_written(work_dir: Path) -> int:

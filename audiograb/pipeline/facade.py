@@ -37,7 +37,7 @@ from audiograb.pipeline.feed import FEED_BUFFER, all_feed, job_feed
 from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
-from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.policy import address_policy, caps_for, download_options
 from audiograb.pipeline.queue import arrival_of
 from audiograb.pipeline.runner import JobRunner
 from audiograb.pipeline.scheduler import (
@@ -121,7 +121,9 @@ class Audiograb:
         return await self.enqueue(await self.prepare(request, dest=dest))
 
     async def prepare(self, request: JobRequest, *, dest: Path | None = None) -> Job:
-        """The job `submit` would queue, checked (URL, addresses, webhook URL) but not queued."""
+        """The job `submit` would queue, checked (URL, addresses, caps, webhook URL) but not
+        queued."""
+        caps_for(self.settings, request)
         matched = self._registry.match(request.url, playlist=request.playlist)
         policy = address_policy(self.settings)
         await anyio.to_thread.run_sync(netguard.check_url, matched.url, policy)

@@ -48,7 +48,7 @@ from audiograb.pipeline.messages import (
     StartDownload,
     StartTranscription,
 )
-from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.policy import address_policy, caps_for, download_options
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
 from audiograb.pipeline.workspace import Workspace
@@ -193,6 +193,7 @@ class JobRunner:
             self._workspace.job_dir(job.id),
             media=job.request.media,
             playlist=job.request.playlist,
+            caps=caps_for(self._settings, job.request),
         )
         result: ytdlp.DownloadResult = await self._ask_stage(
             run,
