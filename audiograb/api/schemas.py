@@ -14,6 +14,7 @@ from audiograb.domain import (
     MAX_PRIORITY,
     MIN_PRIORITY,
     AudioFormat,
+    Gap,
     Job,
     JobError,
     JobRequest,
@@ -180,6 +181,9 @@ class JobView(msgspec.Struct, frozen=True, kw_only=True):
     batch_id: str | None = None
     retry_at: float | None = None
     """While an automatic retry waits: when it may start (Unix time)."""
+    gaps: tuple[Gap, ...] = ()
+    """Stretches of the media (seconds from its start) missing from the file: HLS segments
+    the site did not serve. Worth a warning wherever the job is shown."""
 
 
 class JobPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -242,6 +246,7 @@ def job_view(job: Job) -> JobView:
         priority=request.priority,
         batch_id=job.batch_id,
         retry_at=job.retry_at,
+        gaps=job.gaps,
     )
 
 

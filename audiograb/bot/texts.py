@@ -3,13 +3,17 @@
 Plain text only (no parse mode), so titles and URLs never need escaping.
 """
 
+from collections.abc import Sequence
+
 from audiograb.bot.links import Unclaimed
 from audiograb.domain import (
     ConversionProgress,
     DownloadProgress,
     ErrorCode,
+    Gap,
     JobError,
     JobState,
+    describe_gaps,
 )
 
 __all__ = [
@@ -21,6 +25,7 @@ __all__ = [
     "conversion_line",
     "download_line",
     "error_text",
+    "gaps_note",
     "human_size",
     "state_line",
     "too_large",
@@ -120,6 +125,13 @@ def download_line(progress: DownloadProgress) -> str:
     elif progress.eta is not None:
         parts.append(f"ETA {_clock(progress.eta)}")
     return " · ".join(parts)
+
+
+def gaps_note(gaps: Sequence[Gap]) -> str:
+    """A warning line under the result when parts of the media could not be fetched; or ""."""
+    if not gaps:
+        return ""
+    return f"\n⚠️ {describe_gaps(gaps)} (the site did not serve those parts)"
 
 
 def conversion_line(progress: ConversionProgress) -> str:

@@ -6,6 +6,7 @@ Nothing here does I/O; every other layer may import it.
 from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
 from audiograb.domain.events import (
     ConversionProgressed,
+    DownloadGapsFound,
     DownloadProgressed,
     JobCancelled,
     JobCompleted,
@@ -23,6 +24,7 @@ from audiograb.domain.events import (
     is_terminal,
 )
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+from audiograb.domain.gaps import Gap, describe_gaps, missing_seconds
 from audiograb.domain.job import (
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
@@ -51,9 +53,11 @@ __all__ = [
     "AudiograbError",
     "ConversionProgress",
     "ConversionProgressed",
+    "DownloadGapsFound",
     "DownloadProgress",
     "DownloadProgressed",
     "ErrorCode",
+    "Gap",
     "Job",
     "JobCancelled",
     "JobCompleted",
@@ -77,9 +81,11 @@ __all__ = [
     "TranscriptSegmentAdded",
     "Word",
     "decode_event",
+    "describe_gaps",
     "encode_event",
     "event_to_builtins",
     "is_terminal",
+    "missing_seconds",
     "new_job_id",
     "render",
 ]

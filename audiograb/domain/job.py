@@ -8,6 +8,7 @@ import msgspec
 
 from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+from audiograb.domain.gaps import Gap
 from audiograb.domain.transcript import TranscribeOptions
 
 
@@ -142,3 +143,5 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     """While an automatic retry waits: the job does not start before this Unix time."""
     transcript_model: str | None = None
     """The model that made the transcript (the default resolved to its name)."""
+    gaps: tuple[Gap, ...] = ()
+    """Media time the download could not fetch (skipped HLS segments), in order."""

@@ -25,7 +25,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,14 @@ from yt_dlp.networking.exceptions import NoSupportingHandlers, TransportError
 from yt_dlp.utils import DownloadCancelled, GeoRestrictedError, UnsupportedError
 from yt_dlp.utils._utils import _UnsafeExtensionError
 
-from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, MediaInfo, MediaKind
+from audiograb.domain import (
+    AudiograbError,
+    DownloadProgress,
+    ErrorCode,
+    Gap,
+    MediaInfo,
+    MediaKind,
+)
 from audiograb.engines.netguard import AddressPolicy, check_url, guarded
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
     "build_params",
     "download",
     "extract_info",
+    "hls_gaps",
     "map_error",
     "media_info_from",
     "search_youtube",
@@ -99,6 +107,8 @@ class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
     path: Path
     """The single finished media file inside `work_dir`."""
     media: MediaInfo
+    gaps: tuple[Gap, ...] = ()
+    """Media time missing from the file: HLS segments yt-dlp had to skip."""
 
 
 class _Cancelled(DownloadCancelled):  # type: ignore[misc]  # yt-dlp is untyped
@@ -129,10 +139,25 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_048_576:.4g} MB"
 
 
+_SKIPPED_FRAGMENT = re.compile(r"Skipping fragment (\d+)")
+
+
 class _Logger:
-    """Routes yt-dlp's messages to Python logging; yt-dlp never prints."""
+    """Routes yt-dlp's messages to Python logging; yt-dlp never prints.
+
+    It also notes the fragments yt-dlp skips (`skip_unavailable_fragments`, on by default: an
+    HLS segment that answers 404 is left out and the download goes on). yt-dlp says so only in
+    a message, "Skipping fragment N ...", N counting from 1 in playlist order.
+    """
+
+    def __init__(self) -> None:
+        self.skipped: set[int] = set()
 
     def debug(self, message: str) -> None:
+        if (skipped := _SKIPPED_FRAGMENT.search(message)) is not None:
+            self.skipped.add(int(skipped.group(1)))
+            _log.warning("%s", message)
+            return
         _log.debug("%s", message)
 
     def info(self, message: str) -> None:
@@ -331,6 +356,26 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
                 raise
             raise refusal from error
 
+    def gaps(self, info: Mapping[str, Any], skipped: Collection[int]) -> tuple[Gap, ...]:
+        """The media time of the `skipped` fragments of the HLS playlist `info` came from.
+
+        The playlist is fetched again (guarded, like every request) for its segment lengths;
+        if that fails, the gaps stay unknown and a warning says so.
+        """
+        formats = info.get("requested_formats") or [info]
+        playlist = next(
+            (f["url"] for f in formats if str(f.get("protocol", "")).startswith("m3u8")), None
+        )
+        if not skipped or not isinstance(playlist, str):
+            return ()
+        try:
+            with self.urlopen(playlist) as response:
+                text = response.read().decode("utf-8", "replace")
+        except Exception as error:
+            _log.warning("cannot tell where the %d skipped segments were: %s", len(skipped), error)
+            return ()
+        return hls_gaps(text, skipped)
+
     def process_video_result(self, info_dict: dict[str, Any], download: bool = True) -> Any:
         _neutral_extensions(info_dict)
         return super().process_video_result(info_dict, download=download)
@@ -361,6 +406,35 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
         finally:
             if watch.exceeded is not None:
                 raise watch.exceeded  # FFmpeg was stopped for it: the real reason it failed
+
+
+def hls_gaps(playlist: str, skipped: Collection[int]) -> tuple[Gap, ...]:
+    """The media time of fragments `skipped` (numbered from 1 as yt-dlp numbers them: the
+    `#EXT-X-MAP` init section counts too) of an HLS media playlist; neighbours merge."""
+    gaps: list[Gap] = []
+    index, start, length = 0, 0.0, 0.0
+    for raw in playlist.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-MAP"):
+            index += 1
+        elif line.startswith("#EXTINF:"):
+            length = _number(line[len("#EXTINF:") :].split(",", 1)[0]) or 0.0
+        elif line and not line.startswith("#"):
+            index += 1
+            if index in skipped:
+                if gaps and gaps[-1].end == start:
+                    gaps[-1] = Gap(start=gaps[-1].start, end=start + length)
+                else:
+                    gaps.append(Gap(start=start, end=start + length))
+            start, length = start + length, 0.0
+    return tuple(gaps)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _neutral_extensions(info: dict[str, Any]) -> None:
@@ -566,14 +640,19 @@ def _run(
     download: bool,
     on_progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], tuple[Gap, ...]]:
+    """The media's info dict, and the gaps of what was downloaded."""
     check_url(url, options.address_policy)
     params = build_params(options, on_progress=on_progress, cancel=cancel)
+    gaps: tuple[Gap, ...] = ()
     try:
         _check_cancel(cancel)
         ydl = _JobYoutubeDL(params, options.address_policy, cancel, options, on_progress)
         with ydl:
             info = ydl.extract_info(url, download=download)
+            skipped = params["logger"].skipped
+            if skipped and isinstance(info, dict):
+                gaps = ydl.gaps(_first_entry(info), skipped)
     except AudiograbError:
         raise
     except Exception as error:
@@ -582,7 +661,7 @@ def _run(
         raise map_error(error) from error
     if not isinstance(info, dict):
         raise AudiograbError(ErrorCode.DOWNLOAD_FAILED, "yt-dlp returned no media")
-    return _first_entry(info)
+    return _first_entry(info), gaps
 
 
 def _first_entry(info: dict[str, Any]) -> dict[str, Any]:
@@ -599,7 +678,7 @@ def extract_info(
     url: str, options: DownloadOptions, *, cancel: threading.Event | None = None
 ) -> MediaInfo:
     """Learn what `url` holds without downloading it."""
-    info = _run(url, options, download=False, on_progress=None, cancel=cancel)
+    info, _ = _run(url, options, download=False, on_progress=None, cancel=cancel)
     return media_info_from(info)
 
 
@@ -617,9 +696,9 @@ def download(
     the download at the next request or the next chunk of data (`cancelled`); partial files
     stay in `work_dir`, which the caller removes.
     """
-    info = _run(url, options, download=True, on_progress=on_progress, cancel=cancel)
+    info, gaps = _run(url, options, download=True, on_progress=on_progress, cancel=cancel)
     path = _finished_file(info, options.work_dir)
-    return DownloadResult(path=path, media=media_info_from(info))
+    return DownloadResult(path=path, media=media_info_from(info), gaps=gaps)
 
 
 def _finished_file(info: Mapping[str, Any], work_dir: Path) -> Path:

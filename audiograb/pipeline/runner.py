@@ -21,6 +21,7 @@ from audiograb.config import Settings
 from audiograb.domain import (
     AudiograbError,
     ConversionProgressed,
+    DownloadGapsFound,
     DownloadProgressed,
     ErrorCode,
     Job,
@@ -36,6 +37,8 @@ from audiograb.domain import (
     Transcript,
     TranscriptFormat,
     TranscriptSegmentAdded,
+    describe_gaps,
+    missing_seconds,
     render,
 )
 from audiograb.engines import ffmpeg, ytdlp
@@ -210,8 +213,16 @@ class JobRunner:
                 preparation=preparation,
             ),
         )
-        run.job = msgspec.structs.replace(job, media=result.media, download_path=str(result.path))
+        run.job = msgspec.structs.replace(
+            job, media=result.media, download_path=str(result.path), gaps=result.gaps
+        )
         await self.record(MediaResolved(job_id=job.id, media=result.media), run.job)
+        if result.gaps:
+            _log.warning("job %s: %s", job.id, describe_gaps(result.gaps), extra={"job_id": job.id})
+            missing = missing_seconds(result.gaps)
+            await self.record(
+                DownloadGapsFound(job_id=job.id, gaps=result.gaps, missing=missing), run.job
+            )
 
     async def _convert(self, run: _Run) -> None:
         job = run.job
@@ -287,11 +298,15 @@ class JobRunner:
             job = msgspec.structs.replace(job, output_path=str(path))
         output = anyio.Path(job.output_path or "")
         run.job = msgspec.structs.replace(job, state=JobState.COMPLETED, error=None)
+        duration = job.media.duration if job.media else None
+        if duration is not None and job.gaps:  # the media's length, less what never came
+            duration = max(0.0, duration - missing_seconds(job.gaps))
         completed = JobCompleted(
             job_id=job.id,
             output_path=str(output),
             size_bytes=(await output.stat()).st_size,
-            duration=job.media.duration if job.media else None,
+            duration=duration,
+            gaps=job.gaps,
         )
         await self.record(completed, run.job)
         _log.info("job %s completed: %s", job.id, output, extra={"job_id": job.id})

@@ -84,7 +84,7 @@ class Downloader(StageActor[StartDownload, ytdlp.DownloadResult]):
         result = ytdlp.download(url, options, on_progress=msg.on_progress, cancel=msg.cancel)
         media = resolving.merge_media(result.media, resolved)
         prep.fetch_cover(media, options.work_dir)
-        return ytdlp.DownloadResult(path=result.path, media=media)
+        return msgspec.structs.replace(result, media=media)
 
 
 class Converter(StageActor[StartConversion, Converted]):
