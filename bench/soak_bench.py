@@ -1,0 +1,238 @@
+"""Memory under repeated load: does the server's memory level off, or does it leak?
+
+A real `audiograb serve` in a child process runs 10 rounds of 100 jobs (short tones from a
+loopback media server, remuxed), each job followed by 2 SSE streams (200 per round) to its end.
+The child runs with tracemalloc on and answers SIGUSR1 by dumping a snapshot, so after every
+round the bench reads the server's RSS and the memory Python has allocated (traced), and at
+the end compares the last round's snapshot with the second one (the first warms caches up:
+yt-dlp's extractors, FFmpeg discovery, SQLite's page cache), listing where memory grew.
+
+Pass: over the last five rounds the traced memory grows less than `LEAK_PER_ROUND` a round
+(a leak of even 1 KiB a job would show as 100 KiB a round). RSS is printed too; it includes
+the allocator's free lists and tracemalloc's own bookkeeping, so it is the looser figure.
+
+Run with `make bench` (or `PYTHONPATH=. uv run python bench/soak_bench.py`); a few minutes.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import anyio
+import httpx
+
+from bench.api_bench import KEY, free_port, rss_bytes, submit
+from tests.e2e.api_support import read_frames
+from tests.media import make_tone
+from tests.mediaserver import media_server
+
+ROUNDS = int(os.environ.get("SOAK_ROUNDS", "10"))
+JOBS_PER_ROUND = int(os.environ.get("SOAK_JOBS", "100"))
+STREAMS_PER_JOB = 2
+CONCURRENT_JOBS = 6
+TRACE_FRAMES = 1
+STARTUP_DEADLINE = 180
+LEAK_PER_ROUND = 64 * 1024
+"""Bytes a round of traced growth, over the last rounds, still taken as levelled off."""
+SNAPSHOT_ENV = "AUDIOGRAB_SOAK_SNAPSHOTS"
+MB = 1024 * 1024
+
+
+def serve_traced() -> None:
+    """The child: `audiograb serve` with tracemalloc on, dumping a snapshot on SIGUSR1."""
+    tracemalloc.start(TRACE_FRAMES)
+    folder = Path(os.environ[SNAPSHOT_ENV])
+    taken = 0
+
+    def dump(signum: int, frame: object) -> None:
+        nonlocal taken
+        taken += 1
+        snapshot = tracemalloc.take_snapshot()
+        snapshot.dump(str(folder / f"round-{taken:02d}.snapshot.part"))
+        os.replace(
+            folder / f"round-{taken:02d}.snapshot.part", folder / f"round-{taken:02d}.snapshot"
+        )
+
+    signal.signal(signal.SIGUSR1, dump)
+    from audiograb.server import main
+
+    sys.argv = ["audiograb", "serve", "--port", sys.argv[2]]
+    main()
+
+
+def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "AUDIOGRAB_DATA_DIR": str(work / "data"),
+        "AUDIOGRAB_OUTPUT_DIR": str(work / "out"),
+        "AUDIOGRAB_ALLOW_PRIVATE_NETWORKS": "true",
+        "AUDIOGRAB_API_KEYS": KEY,
+        "AUDIOGRAB_RATE_LIMIT_PER_MINUTE": "0",
+        "AUDIOGRAB_MAX_CONCURRENT_JOBS": str(CONCURRENT_JOBS),
+        "AUDIOGRAB_PROGRESS_INTERVAL": "0.1",
+        "AUDIOGRAB_MIN_FREE_DISK_MB": "0",
+        SNAPSHOT_ENV: str(work / "snapshots"),
+    }
+    (work / "snapshots").mkdir()
+    command = [sys.executable, __file__, "--serve", str(port)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def until_healthy(http: httpx.AsyncClient) -> None:
+    """Wait for the traced server to answer: tracing makes its start several times slower."""
+    with anyio.fail_after(STARTUP_DEADLINE):
+        while True:
+            try:
+                if (await http.get("/api/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await anyio.sleep(0.2)
+
+
+async def follow(http: httpx.AsyncClient, job_id: str, late: list[str]) -> str:
+    """Read one job's event stream to its end; the last event's type.
+
+    A job the server has answered for may not be readable at once: under this load its
+    `job.submitted` can wait in the journal's mailbox for seconds. Such a stream asks again
+    (and is counted in `late`).
+    """
+    with anyio.fail_after(STARTUP_DEADLINE):
+        while True:
+            async with http.stream("GET", f"/api/jobs/{job_id}/events") as response:
+                if response.status_code == 404:
+                    late.append(job_id)
+                    await anyio.sleep(0.5)
+                    continue
+                if response.status_code != 200:
+                    await response.aread()
+                    return f"HTTP {response.status_code}: {response.text[:200]}"
+                last = ""
+                async for frame in read_frames(response):
+                    if frame.event:
+                        last = frame.event
+                return last
+
+
+async def one_job(http: httpx.AsyncClient, url: str, ends: list[str], late: list[str]) -> None:
+    job_id = await submit(http, url)
+    async with anyio.create_task_group() as tasks:
+        for _ in range(STREAMS_PER_JOB):
+
+            async def stream() -> None:
+                ends.append(await follow(http, job_id, late))
+
+            tasks.start_soon(stream)
+
+
+async def one_round(http: httpx.AsyncClient, url: str) -> tuple[float, int]:
+    """Run a round's jobs, all submitted at once; the seconds it took and the streams that had
+    to wait for their job to be readable. Every job must complete."""
+    ends: list[str] = []
+    late: list[str] = []
+    started = time.perf_counter()
+    with anyio.fail_after(600):
+        async with anyio.create_task_group() as tasks:
+            for _ in range(JOBS_PER_ROUND):
+                tasks.start_soon(one_job, http, url, ends, late)
+    failed = [end for end in ends if end != "job.completed"]
+    if len(ends) != JOBS_PER_ROUND * STREAMS_PER_JOB or failed:
+        raise SystemExit(f"{len(failed)} streams did not end in job.completed: {failed[:3]}")
+    return time.perf_counter() - started, len(set(late))
+
+
+async def snapshot(server: subprocess.Popen[bytes], folder: Path, round_: int) -> Path:
+    """Ask the server for its tracemalloc snapshot and wait until it is written."""
+    path = folder / f"round-{round_:02d}.snapshot"
+    server.send_signal(signal.SIGUSR1)
+    with anyio.fail_after(120):
+        while not path.exists():  # noqa: ASYNC110  # another process writes it: nothing to wait on
+            await anyio.sleep(0.1)
+    return path
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        make_tone(work / "media" / "tone.m4a", seconds=2.0, format="m4a")
+        port = free_port()
+        server = start_server(work, port)
+        limits = httpx.Limits(max_connections=JOBS_PER_ROUND * STREAMS_PER_JOB + 50)
+        rows: list[tuple[int, float, int, int]] = []
+        snapshots: list[Path] = []
+        try:
+            with media_server(work / "media") as media:
+                async with httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{port}",
+                    headers={"X-API-Key": KEY},
+                    limits=limits,
+                    timeout=120,
+                ) as http:
+                    await until_healthy(http)
+                    for round_ in range(1, ROUNDS + 1):
+                        seconds, late = await one_round(http, media.url("tone.m4a"))
+                        path = await snapshot(server, work / "snapshots", round_)
+                        snapshots.append(path)
+                        traced = traced_bytes(path)
+                        rss = rss_bytes(server.pid)
+                        rows.append((round_, seconds, rss, traced))
+                        print(
+                            f"round {round_:2d}: {JOBS_PER_ROUND} jobs, "
+                            f"{JOBS_PER_ROUND * STREAMS_PER_JOB} SSE streams in {seconds:5.1f} s; "
+                            f"server RSS {rss / MB:6.1f} MB, Python heap (traced) "
+                            f"{traced / MB:6.2f} MB"
+                            + (f"; {late} jobs readable only after a wait" if late else ""),
+                            flush=True,
+                        )
+                    growth = top_growth(snapshots[min(1, len(snapshots) - 1)], snapshots[-1])
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    report(rows, growth)
+
+
+def traced_bytes(path: Path) -> int:
+    """What the snapshot at `path` holds in all."""
+    return sum(stat.size for stat in tracemalloc.Snapshot.load(str(path)).statistics("filename"))
+
+
+def top_growth(first: Path, last: Path, limit: int = 8) -> list[str]:
+    """Where the traced memory grew most between two snapshots, by allocating line."""
+    old = tracemalloc.Snapshot.load(str(first))
+    new = tracemalloc.Snapshot.load(str(last))
+    lines = []
+    for stat in new.compare_to(old, "lineno")[:limit]:
+        frame = stat.traceback[0]
+        lines.append(
+            f"    {stat.size_diff / 1024:+8.1f} KiB {stat.count_diff:+6d} blocks  "
+            f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}"
+        )
+    return lines
+
+
+def report(rows: list[tuple[int, float, int, int]], growth: list[str]) -> None:
+    tail = rows[len(rows) // 2 :]
+    per_round = (tail[-1][3] - tail[0][3]) / max(1, len(tail) - 1)
+    rss_per_round = (tail[-1][2] - tail[0][2]) / max(1, len(tail) - 1)
+    print(f"largest growth of the Python heap, round 2 to round {rows[-1][0]}:")
+    print("\n".join(growth))
+    print(
+        f"over rounds {tail[0][0]}-{tail[-1][0]}: Python heap {per_round / 1024:+.1f} KiB a "
+        f"round, RSS {rss_per_round / 1024:+.1f} KiB a round; goal under "
+        f"{LEAK_PER_ROUND / 1024:.0f} KiB a round: "
+        + ("met (levelled off)" if per_round < LEAK_PER_ROUND else "MISSED (still growing)")
+    )
+    if per_round >= LEAK_PER_ROUND:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve_traced()
+    else:
+        anyio.run(main)
