@@ -2,18 +2,27 @@
 
 A real `audiograb serve` in a child process runs 10 rounds of 100 jobs (short tones from a
 loopback media server, remuxed), each job followed by 2 SSE streams (200 per round) to its end.
-The child runs with tracemalloc on and answers SIGUSR1 by dumping a snapshot, so after every
-round the bench reads the server's RSS and the memory Python has allocated (traced), and at
-the end compares the last round's snapshot with the second one (the first warms caches up:
-yt-dlp's extractors, FFmpeg discovery, SQLite's page cache), listing where memory grew.
+The child runs with tracemalloc on and answers SIGUSR1 by dumping a snapshot and reporting its
+RSS before and after `malloc_trim(0)` (glibc handing its free pages back). After every round
+the bench prints the server's RSS, that RSS after the trim, and the memory Python has allocated
+(traced); at the end it compares the last round's snapshot with the second one (the first warms
+caches up: yt-dlp's extractors, Litestar's route cache of 1,024 paths, SQLite's pages) and lists
+where the Python heap grew.
 
 Pass: over the last five rounds the traced memory grows less than `LEAK_PER_ROUND` a round
-(a leak of even 1 KiB a job would show as 100 KiB a round). RSS is printed too; it includes
-the allocator's free lists and tracemalloc's own bookkeeping, so it is the looser figure.
+(a leak of even 1 KiB a job would show as 100 KiB a round).
 
-Run with `make bench` (or `PYTHONPATH=. uv run python bench/soak_bench.py`); a few minutes.
+What it found (issue 20): the Python heap stays at 16-26 MB round after round, so nothing
+leaks; RSS without trimming climbed 357 -> 496 MB over 7 rounds and then levelled off (498,
+501, 505 MB), and a trim each round keeps it at 355-405 MB (310-345 MB right after the trim).
+The difference is memory the worker threads freed, kept by glibc's per-thread arenas; so
+`serve` now trims every minute (`audiograb/server/memory.py`).
+
+Run with `make bench` (or `PYTHONPATH=. uv run python bench/soak_bench.py`); about 7 minutes
+(`SOAK_ROUNDS` and `SOAK_JOBS` make it shorter).
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -52,11 +61,13 @@ def serve_traced() -> None:
     def dump(signum: int, frame: object) -> None:
         nonlocal taken
         taken += 1
-        snapshot = tracemalloc.take_snapshot()
-        snapshot.dump(str(folder / f"round-{taken:02d}.snapshot.part"))
-        os.replace(
-            folder / f"round-{taken:02d}.snapshot.part", folder / f"round-{taken:02d}.snapshot"
-        )
+        name = f"round-{taken:02d}"
+        tracemalloc.take_snapshot().dump(str(folder / f"{name}.snapshot"))
+        before = rss_bytes(os.getpid())
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap pages back to the system
+        trimmed = f"{before} {rss_bytes(os.getpid())}"
+        (folder / f"{name}.rss.part").write_text(trimmed)
+        os.replace(folder / f"{name}.rss.part", folder / f"{name}.rss")
 
     signal.signal(signal.SIGUSR1, dump)
     from audiograb.server import main
@@ -146,14 +157,18 @@ async def one_round(http: httpx.AsyncClient, url: str) -> tuple[float, int]:
     return time.perf_counter() - started, len(set(late))
 
 
-async def snapshot(server: subprocess.Popen[bytes], folder: Path, round_: int) -> Path:
-    """Ask the server for its tracemalloc snapshot and wait until it is written."""
-    path = folder / f"round-{round_:02d}.snapshot"
+async def snapshot(
+    server: subprocess.Popen[bytes], folder: Path, round_: int
+) -> tuple[Path, int, int]:
+    """Ask the server for its tracemalloc snapshot, and its RSS before and after it handed
+    its freed heap pages back (`malloc_trim`); wait until they are written."""
+    done = folder / f"round-{round_:02d}.rss"
     server.send_signal(signal.SIGUSR1)
     with anyio.fail_after(120):
-        while not path.exists():  # noqa: ASYNC110  # another process writes it: nothing to wait on
+        while not done.exists():  # noqa: ASYNC110  # another process writes it: nothing to wait on
             await anyio.sleep(0.1)
-    return path
+    before, after = (int(value) for value in done.read_text().split())
+    return folder / f"round-{round_:02d}.snapshot", before, after
 
 
 async def main() -> None:
@@ -162,7 +177,11 @@ async def main() -> None:
         make_tone(work / "media" / "tone.m4a", seconds=2.0, format="m4a")
         port = free_port()
         server = start_server(work, port)
-        limits = httpx.Limits(max_connections=JOBS_PER_ROUND * STREAMS_PER_JOB + 50)
+        # Idle connections are dropped before uvicorn's own 5 s keep-alive runs out, so that no
+        # request goes out on a connection the server is closing at that moment.
+        limits = httpx.Limits(
+            max_connections=JOBS_PER_ROUND * STREAMS_PER_JOB + 50, keepalive_expiry=2.0
+        )
         rows: list[tuple[int, float, int, int]] = []
         snapshots: list[Path] = []
         try:
@@ -176,16 +195,15 @@ async def main() -> None:
                     await until_healthy(http)
                     for round_ in range(1, ROUNDS + 1):
                         seconds, late = await one_round(http, media.url("tone.m4a"))
-                        path = await snapshot(server, work / "snapshots", round_)
+                        path, rss, trimmed = await snapshot(server, work / "snapshots", round_)
                         snapshots.append(path)
                         traced = traced_bytes(path)
-                        rss = rss_bytes(server.pid)
                         rows.append((round_, seconds, rss, traced))
                         print(
                             f"round {round_:2d}: {JOBS_PER_ROUND} jobs, "
                             f"{JOBS_PER_ROUND * STREAMS_PER_JOB} SSE streams in {seconds:5.1f} s; "
-                            f"server RSS {rss / MB:6.1f} MB, Python heap (traced) "
-                            f"{traced / MB:6.2f} MB"
+                            f"server RSS {rss / MB:6.1f} MB ({trimmed / MB:6.1f} MB after "
+                            f"malloc_trim), Python heap (traced) {traced / MB:6.2f} MB"
                             + (f"; {late} jobs readable only after a wait" if late else ""),
                             flush=True,
                         )
