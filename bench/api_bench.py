@@ -82,8 +82,9 @@ def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def until_healthy(http: httpx.AsyncClient) -> None:
-    with anyio.fail_after(30):
+async def until_healthy(http: httpx.AsyncClient, deadline: float = 30.0) -> None:
+    """Wait until the server answers `/api/health`, at most `deadline` seconds."""
+    with anyio.fail_after(deadline):
         while True:
             try:
                 if (await http.get("/api/health")).status_code == 200:
