@@ -4,8 +4,8 @@ A long-running `serve` allocates from many threads (yt-dlp, FFmpeg readers, SQLi
 glibc's allocator keeps what those threads free in per-thread arenas for later, so the
 process's RSS climbs for the first rounds of work and then stays at its high-water mark even
 when idle. `bench/soak_bench.py` measured it: 10 rounds of 100 jobs with 200 SSE streams,
-Python's own heap flat at 16-26 MB (no leak), RSS levelling off near 500 MB, and a
-`malloc_trim(0)` bringing it back to about 330 MB each time. So every `TRIM_INTERVAL` seconds
+Python's own heap flat near 16.5 MB (no leak), RSS levelling off near 500 MB, and a
+`malloc_trim(0)` bringing it back to 310-340 MB each time. So every `TRIM_INTERVAL` seconds
 the server asks glibc to release its free pages. Elsewhere (musl, macOS) this does nothing.
 """
 
