@@ -255,6 +255,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_max_age: Seconds = 259_200.0
     """Seconds a webhook message is retried for (3 days) before it is given up as failed."""
 
+    max_download_bytes: PositiveCount = 4 * 1024**3
+    """Largest download a job may make (4 GiB); a request may ask for less, never more."""
+
+    max_duration: Seconds = 43_200.0
+    """Longest media, or live recording, a job may download (12 h); a request may ask for less."""
+
+    min_free_disk_mb: Count = 512
+    """`/api/ready` fails when the data or output folder has less free space (MB); 0: no check."""
+
     def __post_init__(self) -> None:
         """Checks a type cannot express; msgspec also runs them on `structs.replace`."""
         for name in _URL_FIELDS:

@@ -95,8 +95,10 @@ def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def until_healthy(http: httpx.AsyncClient) -> None:
-    with anyio.fail_after(120):  # a loaded machine may take a while to import everything
+async def until_healthy(http: httpx.AsyncClient, deadline: float = 120.0) -> None:
+    """Wait until the server answers `/api/health`, at most `deadline` seconds (a loaded
+    machine may take a while to import everything)."""
+    with anyio.fail_after(deadline):
         while True:
             try:
                 if (await http.get("/api/health")).status_code == 200:

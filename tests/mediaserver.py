@@ -3,9 +3,9 @@
 It runs the stdlib `ThreadingHTTPServer` on its own thread, so it serves sync tests, async tests
 on either anyio backend, and yt-dlp's worker threads alike. Files get their Content-Type,
 Content-Length and `Range` (206) support; HLS playlists get `application/vnd.apple.mpegurl`.
-Switches: redirects, 404s, connections dropped mid-body, bandwidth limits, a per-request
-latency and headers of your own (a Content-Type, a Content-Disposition). Every request is
-logged.
+Switches: redirects, 404s, connections dropped mid-body, bandwidth limits, endless chunked
+bodies (a stream that never ends), a per-request latency and headers of your own (a
+Content-Type, a Content-Disposition). Every request is logged.
 
     with media_server(tmp_path) as server:
         server.drop_after("/tone.m4a", 10_000)
@@ -72,6 +72,7 @@ class MediaServer:
     requests: list[RequestRecord] = field(default_factory=list)
     _redirects: dict[str, tuple[str, int]] = field(default_factory=dict)
     _missing: set[str] = field(default_factory=set)
+    _endless: set[str] = field(default_factory=set)
     _drops: dict[str, _Drop] = field(default_factory=dict)
     _rates: dict[str, float] = field(default_factory=dict)
     _headers: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -90,6 +91,10 @@ class MediaServer:
     def not_found(self, path: str) -> None:
         """Answer `path` with 404 even if the file exists."""
         self._missing.add(_norm(path))
+
+    def endless(self, path: str) -> None:
+        """Answer `path` with its file's bytes over and over, chunked, until the client leaves."""
+        self._endless.add(_norm(path))
 
     def drop_after(self, path: str, nbytes: int, times: int = 1) -> None:
         """Close the connection after `nbytes` of the body, on the first `times` requests."""
@@ -160,6 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._empty(HTTPStatus.NOT_FOUND)
             return
         data = file.read_bytes()
+        if path in state._endless:
+            self._endless_body(file.suffix, data, with_body=with_body)
+            return
         start, end = 0, len(data)
         status = HTTPStatus.OK
         headers = {
@@ -196,6 +204,23 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 if rate:
                     state._stopping.wait(chunk / rate)
+
+    def _endless_body(self, suffix: str, data: bytes, *, with_body: bool) -> None:
+        """A chunked 200 that repeats `data` for ever: no length, no end."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", _CONTENT_TYPES.get(suffix, "application/octet-stream"))
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        if not with_body:
+            return
+        state = self.server.state
+        with contextlib.suppress(ConnectionError):
+            while not state._stopping.is_set():
+                for offset in range(0, len(data), _CHUNK):
+                    chunk = data[offset : offset + _CHUNK]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
 
     def _empty(self, status: int, **headers: str) -> None:
         self.send_response(status)

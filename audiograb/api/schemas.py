@@ -14,6 +14,7 @@ from audiograb.domain import (
     MAX_PRIORITY,
     MIN_PRIORITY,
     AudioFormat,
+    Gap,
     Job,
     JobError,
     JobRequest,
@@ -113,6 +114,11 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """1-10, higher runs first; first come, first served within a level."""
     webhook_url: WebhookUrl | None = None
     """Also send this job's webhooks here (its secret: `GET /api/webhooks/endpoints`)."""
+    max_bytes: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    """Fail with `too_large` past this many bytes; at most the `max_download_bytes` setting."""
+    max_duration: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    """Fail with `too_long` when the media (or a live recording) runs longer, in seconds; at
+    most the `max_duration` setting."""
 
     @classmethod
     def of(cls, request: JobRequest) -> "DownloadBody":
@@ -128,6 +134,8 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             ),
             priority=request.priority,
             webhook_url=request.webhook_url,
+            max_bytes=request.max_bytes,
+            max_duration=request.max_duration,
         )
 
     def to_request(self) -> JobRequest:
@@ -142,6 +150,8 @@ class DownloadBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
             transcription=options.to_options(),
             priority=self.priority,
             webhook_url=self.webhook_url,
+            max_bytes=self.max_bytes,
+            max_duration=self.max_duration,
         )
 
 
@@ -171,6 +181,9 @@ class JobView(msgspec.Struct, frozen=True, kw_only=True):
     batch_id: str | None = None
     retry_at: float | None = None
     """While an automatic retry waits: when it may start (Unix time)."""
+    gaps: tuple[Gap, ...] = ()
+    """Stretches of the media (seconds from its start) missing from the file: HLS segments
+    the site did not serve. Worth a warning wherever the job is shown."""
 
 
 class JobPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,6 +246,7 @@ def job_view(job: Job) -> JobView:
         priority=request.priority,
         batch_id=job.batch_id,
         retry_at=job.retry_at,
+        gaps=job.gaps,
     )
 
 

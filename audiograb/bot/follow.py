@@ -88,7 +88,7 @@ async def follow(ctx: BotContext, watch: Watch) -> None:
                     title = event.media.title
                 if isinstance(event, JobCompleted):
                     show(texts.state_line(JobState.COMPLETED) + " · sending…")
-                    show(await _deliver(ctx, watch, event))
+                    show(await _deliver(ctx, watch, event) + texts.gaps_note(event.gaps))
                 elif isinstance(event, JobFailed):
                     show(texts.error_text(event.error))
                 elif isinstance(event, JobCancelled):

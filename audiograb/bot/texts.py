@@ -3,13 +3,17 @@
 Plain text only (no parse mode), so titles and URLs never need escaping.
 """
 
+from collections.abc import Sequence
+
 from audiograb.bot.links import Unclaimed
 from audiograb.domain import (
     ConversionProgress,
     DownloadProgress,
     ErrorCode,
+    Gap,
     JobError,
     JobState,
+    describe_gaps,
 )
 
 __all__ = [
@@ -23,6 +27,7 @@ __all__ = [
     "conversion_line",
     "download_line",
     "error_text",
+    "gaps_note",
     "human_size",
     "not_sent",
     "state_line",
@@ -73,6 +78,9 @@ _ERRORS = {
     ErrorCode.GEO_BLOCKED: "The site does not serve that media in this server's country",
     ErrorCode.NETWORK: "The site could not be reached; try again later",
     ErrorCode.FORBIDDEN_ADDRESS: "That link points somewhere I am not allowed to go",
+    ErrorCode.TOO_LARGE: "That is larger than this server's download limit",
+    ErrorCode.TOO_LONG: "That runs longer than this server's length limit",
+    ErrorCode.DISK_FULL: "The server's disk is full; try again later",
 }
 _UNCLAIMED = {
     Unclaimed.EXPIRED: "That link has expired; please send it again.",
@@ -117,9 +125,18 @@ def download_line(progress: DownloadProgress) -> str:
         parts.append(f"part {progress.fragment_index}/{progress.fragment_count}")
     if progress.speed:
         parts.append(f"{human_size(progress.speed)}/s")
-    if progress.eta is not None:
+    if progress.recorded is not None:
+        parts.append(f"🔴 recorded {_clock(progress.recorded)}")
+    elif progress.eta is not None:
         parts.append(f"ETA {_clock(progress.eta)}")
     return " · ".join(parts)
+
+
+def gaps_note(gaps: Sequence[Gap]) -> str:
+    """A warning line under the result when parts of the media could not be fetched; or ""."""
+    if not gaps:
+        return ""
+    return f"\n⚠️ {describe_gaps(gaps)} (the site did not serve those parts)"
 
 
 def conversion_line(progress: ConversionProgress) -> str:

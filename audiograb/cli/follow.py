@@ -7,7 +7,7 @@ import anyio
 
 from audiograb.cli.common import CANCELLED, EXIT_INTERRUPTED, fail
 from audiograb.cli.progress import ProgressLine
-from audiograb.domain import AudiograbError, ErrorCode, Job, JobError, JobState
+from audiograb.domain import AudiograbError, ErrorCode, Job, JobError, JobState, describe_gaps
 from audiograb.pipeline import Audiograb
 
 
@@ -32,12 +32,15 @@ async def follow(ag: Audiograb, job_id: str) -> Job:
 
 
 def finish(job: Job) -> None:
-    """Print where the file went, or stop the command with the one-line reason (`fail`).
+    """Print where the file went (and a warning on stderr when parts of the media could not
+    be fetched), or stop the command with the one-line reason (`fail`).
 
     Called once `open_audiograb` has closed, so the file is reported after the actors stop.
     """
     if job.state is JobState.COMPLETED and job.output_path:
         print(job.output_path)
+        if job.gaps:
+            print(f"warning: {describe_gaps(job.gaps)} [missing_segments]", file=sys.stderr)
         return
     if job.state is JobState.CANCELLED:
         fail(CANCELLED, EXIT_INTERRUPTED)

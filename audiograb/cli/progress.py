@@ -52,7 +52,7 @@ def bar(percent: float | None) -> str:
 
 
 def describe_download(progress: DownloadProgress) -> str:
-    """Percent, bytes, speed, ETA, and fragments for HLS."""
+    """Percent, bytes, speed, ETA, fragments for HLS, and the time recorded for a live stream."""
     parts = [bar(progress.percent)]
     if progress.percent is not None:
         parts.append(f"{progress.percent:5.1f}%")
@@ -63,7 +63,9 @@ def describe_download(progress: DownloadProgress) -> str:
         parts.append(f"frag {progress.fragment_index or 0}/{progress.fragment_count}")
     if progress.speed:
         parts.append(f"{human_bytes(progress.speed)}/s")
-    if progress.eta is not None:
+    if progress.recorded is not None:
+        parts.append(f"recorded {human_duration(progress.recorded)}")
+    elif progress.eta is not None:
         parts.append(f"ETA {human_duration(progress.eta)}")
     elif progress.elapsed is not None and progress.percent is None:
         parts.append(f"elapsed {human_duration(progress.elapsed)}")

@@ -8,6 +8,7 @@ from audiograb.domain.batches import Batch, Rejected
 from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
 from audiograb.domain.events import (
     ConversionProgressed,
+    DownloadGapsFound,
     DownloadProgressed,
     JobCancelled,
     JobCompleted,
@@ -26,6 +27,7 @@ from audiograb.domain.events import (
     is_terminal,
 )
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+from audiograb.domain.gaps import Gap, describe_gaps, missing_seconds
 from audiograb.domain.job import (
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
@@ -63,10 +65,12 @@ __all__ = [
     "ConversionProgress",
     "ConversionProgressed",
     "Delivery",
+    "DownloadGapsFound",
     "DownloadProgress",
     "DownloadProgressed",
     "Endpoint",
     "ErrorCode",
+    "Gap",
     "Held",
     "Job",
     "JobCancelled",
@@ -102,9 +106,11 @@ __all__ = [
     "TranscriptSegmentAdded",
     "Word",
     "decode_event",
+    "describe_gaps",
     "encode_event",
     "event_to_builtins",
     "is_terminal",
+    "missing_seconds",
     "new_job_id",
     "render",
 ]

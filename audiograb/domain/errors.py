@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
     TOO_LARGE = "too_large"
+    TOO_LONG = "too_long"
+    DISK_FULL = "disk_full"
     INTERNAL = "internal"
 
     @property

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from audiograb.domain.errors import JobError
+from audiograb.domain.gaps import Gap
 from audiograb.domain.job import JobRequest, JobState, MediaInfo
 from audiograb.domain.progress import ConversionProgress, DownloadProgress
 from audiograb.domain.transcript import Segment
@@ -47,6 +48,15 @@ class DownloadProgressed(_Event, frozen=True, kw_only=True, tag="download.progre
     progress: DownloadProgress
 
 
+class DownloadGapsFound(_Event, frozen=True, kw_only=True, tag="download.gaps"):
+    """The download finished without some of its segments (they answered 404 or kept failing):
+    the job goes on, and these stretches of the media are missing from its output."""
+
+    gaps: tuple[Gap, ...]
+    missing: float
+    """Seconds missing in all."""
+
+
 class ConversionProgressed(_Event, frozen=True, kw_only=True, tag="convert.progress"):
     """FFmpeg wrote more of the output."""
 
@@ -71,6 +81,9 @@ class JobCompleted(_Event, frozen=True, kw_only=True, tag="job.completed"):
     output_path: str
     size_bytes: int
     duration: float | None = None
+    """Seconds of media the output holds: without its `gaps`."""
+    gaps: tuple[Gap, ...] = ()
+    """Stretches of the media missing from the output (see `download.gaps`)."""
 
 
 class JobFailed(_Event, frozen=True, kw_only=True, tag="job.failed"):
@@ -104,6 +117,7 @@ JobEvent = (
     | JobStateChanged
     | MediaResolved
     | DownloadProgressed
+    | DownloadGapsFound
     | ConversionProgressed
     | TranscriptSegmentAdded
     | JobCompleted

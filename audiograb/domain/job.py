@@ -8,6 +8,7 @@ import msgspec
 
 from audiograb.domain.errors import AudiograbError, ErrorCode, JobError
 from audiograb.domain.formats import AudioFormat, MediaKind, Quality
+from audiograb.domain.gaps import Gap
 from audiograb.domain.transcript import TranscribeOptions
 
 
@@ -83,6 +84,12 @@ class JobRequest(msgspec.Struct, frozen=True, kw_only=True):
     """1-10, higher runs first; first come, first served within a level."""
     webhook_url: str | None = None
     """Where this job's webhook events go, besides the configured default URL."""
+    max_bytes: int | None = None
+    """Fail the download (`too_large`) past this many bytes; at most, and by default, the
+    `max_download_bytes` setting."""
+    max_duration: float | None = None
+    """Fail the download (`too_long`) when the media runs, or a live recording has run, longer
+    than this many seconds; at most, and by default, the `max_duration` setting."""
 
 
 class MediaInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,3 +148,5 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     """The model that made the transcript (the default resolved to its name)."""
     transcript_language_probability: float | None = None
     """How sure the model was of `transcript_language` when it detected it; None: given."""
+    gaps: tuple[Gap, ...] = ()
+    """Media time the download could not fetch (skipped HLS segments), in order."""

@@ -6,7 +6,8 @@ import msgspec
 class DownloadProgress(msgspec.Struct, frozen=True, kw_only=True):
     """Bytes arrived. HLS gives fragment counts and an estimated total instead of a total.
 
-    Downloads that FFmpeg does (live streams, X Spaces) only know bytes and elapsed time.
+    Downloads that FFmpeg does (live streams, X Spaces) only know bytes and elapsed time, and
+    say how long they have recorded.
     """
 
     downloaded_bytes: int
@@ -17,6 +18,8 @@ class DownloadProgress(msgspec.Struct, frozen=True, kw_only=True):
     fragment_index: int | None = None
     fragment_count: int | None = None
     elapsed: float | None = None
+    recorded: float | None = None
+    """Seconds of a live stream recorded so far (FFmpeg downloads only)."""
 
 
 class ConversionProgress(msgspec.Struct, frozen=True, kw_only=True):

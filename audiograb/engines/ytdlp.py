@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,14 @@ from yt_dlp.networking.exceptions import NoSupportingHandlers, TransportError
 from yt_dlp.utils import DownloadCancelled, GeoRestrictedError, UnsupportedError
 from yt_dlp.utils._utils import _UnsafeExtensionError
 
-from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, MediaInfo, MediaKind
+from audiograb.domain import (
+    AudiograbError,
+    DownloadProgress,
+    ErrorCode,
+    Gap,
+    MediaInfo,
+    MediaKind,
+)
 from audiograb.engines.hls_hosts import stream_urls
 from audiograb.engines.netguard import AddressPolicy, check_url, guarded
 
@@ -56,6 +63,7 @@ __all__ = [
     "build_params",
     "download",
     "extract_info",
+    "hls_gaps",
     "map_error",
     "media_info_from",
     "search_youtube",
@@ -94,6 +102,10 @@ class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
     """Let yt-dlp hand the download to FFmpeg even under a restrictive policy (X Spaces): the
     stream URL and every host its HLS playlists name are checked first; FFmpeg's own
     connections are not watched."""
+    max_bytes: int | None = None
+    """Stop with `too_large` once more than this has arrived (or the site says it will)."""
+    max_duration: float | None = None
+    """Stop with `too_long` when the media is longer, or a live recording has run longer."""
 
 
 class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -102,6 +114,8 @@ class DownloadResult(msgspec.Struct, frozen=True, kw_only=True):
     path: Path
     """The single finished media file inside `work_dir`."""
     media: MediaInfo
+    gaps: tuple[Gap, ...] = ()
+    """Media time missing from the file: HLS segments yt-dlp had to skip."""
 
 
 class _Cancelled(DownloadCancelled):  # type: ignore[misc]  # yt-dlp is untyped
@@ -115,10 +129,42 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise _Cancelled()
 
 
+def too_large(limit: int) -> AudiograbError:
+    """The error of a download that passed its byte cap."""
+    return AudiograbError(
+        ErrorCode.TOO_LARGE, f"the download passed its limit of {_megabytes(limit)}"
+    )
+
+
+def too_long(limit: float) -> AudiograbError:
+    """The error of media, or a live recording, longer than its cap."""
+    message = f"the media runs longer than its limit of {limit:g} s"
+    return AudiograbError(ErrorCode.TOO_LONG, message)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.4g} MB"
+
+
+_SKIPPED_FRAGMENT = re.compile(r"Skipping fragment (\d+)")
+
+
 class _Logger:
-    """Routes yt-dlp's messages to Python logging; yt-dlp never prints."""
+    """Routes yt-dlp's messages to Python logging; yt-dlp never prints.
+
+    It also notes the fragments yt-dlp skips (`skip_unavailable_fragments`, on by default: an
+    HLS segment that answers 404 is left out and the download goes on). yt-dlp says so only in
+    a message, "Skipping fragment N ...", N counting from 1 in playlist order.
+    """
+
+    def __init__(self) -> None:
+        self.skipped: set[int] = set()
 
     def debug(self, message: str) -> None:
+        if (skipped := _SKIPPED_FRAGMENT.search(message)) is not None:
+            self.skipped.add(int(skipped.group(1)))
+            _log.warning("%s", message)
+            return
         _log.debug("%s", message)
 
     def info(self, message: str) -> None:
@@ -132,19 +178,26 @@ class _Logger:
 
 
 class _ProgressRelay:
-    """The progress hook: checks for cancellation, then copies, throttles and forwards.
+    """The progress hook: checks for cancellation and the byte cap, then copies, throttles and
+    forwards.
 
     yt-dlp passes the same mutated dict each time, maybe from its fragment threads, so the
     few needed values are copied under a lock. Byte counts carry over from one file to the
-    next (video and audio of one job) so that reports never go backwards.
+    next (video and audio of one job) so that reports never go backwards. Raising from the
+    hook stops a native download within a chunk, which is how a stream that never ends stops.
     """
 
     def __init__(
-        self, callback: ProgressCallback | None, interval: float, cancel: threading.Event | None
+        self,
+        callback: ProgressCallback | None,
+        interval: float,
+        cancel: threading.Event | None,
+        max_bytes: int | None = None,
     ) -> None:
         self._callback = callback
         self._interval = interval
         self._cancel = cancel
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
         self._next_at = 0.0
         self._finished_bytes = 0
@@ -152,10 +205,14 @@ class _ProgressRelay:
 
     def __call__(self, status: Mapping[str, Any]) -> None:
         _check_cancel(self._cancel)
-        if self._callback is None or status.get("status") not in ("downloading", "finished"):
+        if status.get("status") not in ("downloading", "finished"):
             return
         with self._lock:
             progress = self._progress(status)
+            if self._max_bytes is not None and progress.downloaded_bytes > self._max_bytes:
+                raise too_large(self._max_bytes)
+            if self._callback is None:
+                return
             finished = status["status"] == "finished"
             if finished:
                 self._finished_bytes = progress.downloaded_bytes
@@ -201,7 +258,8 @@ def _float(value: object) -> float | None:
 def _match_filter(
     options: DownloadOptions, cancel: threading.Event | None
 ) -> Callable[..., str | None]:
-    """yt-dlp's per-entry filter: a cancellation point, and the guard against playlists."""
+    """yt-dlp's per-entry filter: a cancellation point, the guard against playlists, and the
+    caps, for media whose length or size is known before it is fetched."""
 
     def accept(info: Mapping[str, Any], *, incomplete: bool = False) -> str | None:
         _check_cancel(cancel)
@@ -210,6 +268,11 @@ def _match_filter(
                 ErrorCode.INVALID_REQUEST,
                 "this URL is a playlist; submit it as a playlist to get its first item",
             )
+        duration, size = _float(info.get("duration")), _int(info.get("filesize"))
+        if options.max_duration is not None and (duration or 0) > options.max_duration:
+            raise too_long(options.max_duration)
+        if options.max_bytes is not None and (size or 0) > options.max_bytes:
+            raise too_large(options.max_bytes)
         return None
 
     return accept
@@ -251,7 +314,9 @@ def build_params(
             # Fetch HLS/DASH ourselves so the guard sees every fragment.
             "hls_prefer_native": True,
             "external_downloader": {"default": "native"},
-            "progress_hooks": [_ProgressRelay(on_progress, options.progress_interval, cancel)],
+            "progress_hooks": [
+                _ProgressRelay(on_progress, options.progress_interval, cancel, options.max_bytes)
+            ],
             "match_filter": _match_filter(options, cancel),
         }
     )
@@ -301,6 +366,26 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
                 raise
             raise refusal from error
 
+    def gaps(self, info: Mapping[str, Any], skipped: Collection[int]) -> tuple[Gap, ...]:
+        """The media time of the `skipped` fragments of the HLS playlist `info` came from.
+
+        The playlist is fetched again (guarded, like every request) for its segment lengths;
+        if that fails, the gaps stay unknown and a warning says so.
+        """
+        formats = info.get("requested_formats") or [info]
+        playlist = next(
+            (f["url"] for f in formats if str(f.get("protocol", "")).startswith("m3u8")), None
+        )
+        if not skipped or not isinstance(playlist, str):
+            return ()
+        try:
+            with self.urlopen(playlist) as response:
+                text = response.read().decode("utf-8", "replace")
+        except Exception as error:
+            _log.warning("cannot tell where the %d skipped segments were: %s", len(skipped), error)
+            return ()
+        return hls_gaps(text, skipped)
+
     def process_video_result(self, info_dict: dict[str, Any], download: bool = True) -> Any:
         _neutral_extensions(info_dict)
         return super().process_video_result(info_dict, download=download)
@@ -323,9 +408,13 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
             self._check_stream_hosts(info)
         if options is None:
             return super().dl(name, info, subtitle=subtitle, test=test)
-        watch = _ExternalWatch(options.work_dir, self._on_progress, options.progress_interval)
-        with watch.running(self._cancel):
-            return super().dl(name, info, subtitle=subtitle, test=test)
+        watch = _ExternalWatch(options, self._on_progress)
+        try:
+            with watch.running(self._cancel):
+                return super().dl(name, info, subtitle=subtitle, test=test)
+        finally:
+            if watch.exceeded is not None:
+                raise watch.exceeded  # FFmpeg was stopped for it: the real reason it failed
 
     def _check_stream_hosts(self, info: Mapping[str, Any]) -> None:
         """Put every host the external downloader will reach under the policy: the stream's
@@ -350,6 +439,35 @@ class _JobYoutubeDL(YoutubeDL):  # type: ignore[misc]  # yt-dlp is untyped
                     checked.add((parts.scheme, parts.netloc))
 
 
+def hls_gaps(playlist: str, skipped: Collection[int]) -> tuple[Gap, ...]:
+    """The media time of fragments `skipped` (numbered from 1 as yt-dlp numbers them: the
+    `#EXT-X-MAP` init section counts too) of an HLS media playlist; neighbours merge."""
+    gaps: list[Gap] = []
+    index, start, length = 0, 0.0, 0.0
+    for raw in playlist.splitlines():
+        line = raw.strip()
+        if line.startswith("#EXT-X-MAP"):
+            index += 1
+        elif line.startswith("#EXTINF:"):
+            length = _number(line[len("#EXTINF:") :].split(",", 1)[0]) or 0.0
+        elif line and not line.startswith("#"):
+            index += 1
+            if index in skipped:
+                if gaps and gaps[-1].end == start:
+                    gaps[-1] = Gap(start=gaps[-1].start, end=start + length)
+                else:
+                    gaps.append(Gap(start=start, end=start + length))
+            start, length = start + length, 0.0
+    return tuple(gaps)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _neutral_extensions(info: dict[str, Any]) -> None:
     """Give formats whose extension yt-dlp deems unsafe its neutral `unknown_video` instead.
 
@@ -368,21 +486,33 @@ def _name(downloader: type | None) -> str:
     return "none" if downloader is None else downloader.__name__
 
 
+#: Seconds between two SIGTERMs to an FFmpeg download that has not stopped yet.
+RESIGNAL_SECONDS = 1.0
+
+
 class _ExternalWatch:
-    """Progress and cancellation for a download yt-dlp hands to FFmpeg.
+    """Progress, caps and cancellation for a download yt-dlp hands to FFmpeg.
 
     yt-dlp calls the progress hook only once FFmpeg is done, and a hook cannot stop FFmpeg.
     So a thread measures the bytes written to the work dir every `interval` seconds and reports
-    them with the elapsed time, and when `cancel` is set it sends SIGTERM to our FFmpeg
+    them with the time recorded so far, and when `cancel` is set, or the recording passes
+    `max_bytes` or `max_duration` (then `exceeded` says which), it sends SIGTERM to our FFmpeg
     children writing into the work dir (found in /proc: Linux only; FFmpeg closes its file
     cleanly on SIGTERM, and yt-dlp then fails the download, which `download` reports as
-    cancelled). Elsewhere cancellation waits for the stream to end.
+    cancelled or as the cap passed). Elsewhere cancellation waits for the stream to end.
+
+    FFmpeg heeds a first SIGTERM only between packets: one waiting for a live playlist's next
+    segment goes on waiting. So the signal is sent again every `RESIGNAL_SECONDS` while the
+    child lives; a second one interrupts its wait.
     """
 
-    def __init__(self, work_dir: Path, callback: ProgressCallback | None, interval: float) -> None:
-        self._work_dir = work_dir
+    def __init__(self, options: DownloadOptions, callback: ProgressCallback | None) -> None:
+        self._work_dir = options.work_dir
         self._callback = callback
-        self._interval = max(interval, 0.05)
+        self._interval = max(options.progress_interval, 0.05)
+        self._max_bytes = options.max_bytes
+        self._max_duration = options.max_duration
+        self.exceeded: AudiograbError | None = None
 
     @contextlib.contextmanager
     def running(self, cancel: threading.Event | None) -> Iterator[None]:
@@ -400,17 +530,31 @@ class _ExternalWatch:
 
     def _watch(self, stop: threading.Event, cancel: threading.Event | None) -> None:
         started = time.monotonic()
-        signalled = False
+        signalled_at: float | None = None
         while not stop.wait(self._interval):
-            if cancel is not None and cancel.is_set() and not signalled:
-                signalled = _signal_children(self._work_dir)
+            written = _bytes_written(self._work_dir)
+            now = time.monotonic()
+            elapsed = now - started
+            if self.exceeded is None:
+                self.exceeded = self._past_a_cap(written, elapsed)
+            stopping = self.exceeded is not None or (cancel is not None and cancel.is_set())
+            due = signalled_at is None or now - signalled_at >= RESIGNAL_SECONDS
+            if stopping and due and _signal_children(self._work_dir):
+                signalled_at = now
             if self._callback is not None:
-                written = _bytes_written(self._work_dir)
-                elapsed = time.monotonic() - started
                 speed = written / elapsed if elapsed > 0 else None
                 self._callback(
-                    DownloadProgress(downloaded_bytes=written, elapsed=elapsed, speed=speed)
+                    DownloadProgress(
+                        downloaded_bytes=written, elapsed=elapsed, speed=speed, recorded=elapsed
+                    )
                 )
+
+    def _past_a_cap(self, written: int, elapsed: float) -> AudiograbError | None:
+        if self._max_bytes is not None and written > self._max_bytes:
+            return too_large(self._max_bytes)
+        if self._max_duration is not None and elapsed > self._max_duration:
+            return too_long(self._max_duration)
+        return None
 
 
 def _bytes_written(work_dir: Path) -> int:
@@ -521,14 +665,19 @@ def _run(
     download: bool,
     on_progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], tuple[Gap, ...]]:
+    """The media's info dict, and the gaps of what was downloaded."""
     check_url(url, options.address_policy)
     params = build_params(options, on_progress=on_progress, cancel=cancel)
+    gaps: tuple[Gap, ...] = ()
     try:
         _check_cancel(cancel)
         ydl = _JobYoutubeDL(params, options.address_policy, cancel, options, on_progress)
         with ydl:
             info = ydl.extract_info(url, download=download)
+            skipped = params["logger"].skipped
+            if skipped and isinstance(info, dict):
+                gaps = ydl.gaps(_first_entry(info), skipped)
     except AudiograbError:
         raise
     except Exception as error:
@@ -537,7 +686,7 @@ def _run(
         raise map_error(error) from error
     if not isinstance(info, dict):
         raise AudiograbError(ErrorCode.DOWNLOAD_FAILED, "yt-dlp returned no media")
-    return _first_entry(info)
+    return _first_entry(info), gaps
 
 
 def _first_entry(info: dict[str, Any]) -> dict[str, Any]:
@@ -554,7 +703,7 @@ def extract_info(
     url: str, options: DownloadOptions, *, cancel: threading.Event | None = None
 ) -> MediaInfo:
     """Learn what `url` holds without downloading it."""
-    info = _run(url, options, download=False, on_progress=None, cancel=cancel)
+    info, _ = _run(url, options, download=False, on_progress=None, cancel=cancel)
     return media_info_from(info)
 
 
@@ -572,9 +721,9 @@ def download(
     the download at the next request or the next chunk of data (`cancelled`); partial files
     stay in `work_dir`, which the caller removes.
     """
-    info = _run(url, options, download=True, on_progress=on_progress, cancel=cancel)
+    info, gaps = _run(url, options, download=True, on_progress=on_progress, cancel=cancel)
     path = _finished_file(info, options.work_dir)
-    return DownloadResult(path=path, media=media_info_from(info))
+    return DownloadResult(path=path, media=media_info_from(info), gaps=gaps)
 
 
 def _finished_file(info: Mapping[str, Any], work_dir: Path) -> Path:
@@ -633,6 +782,7 @@ def _has_video(info: Mapping[str, Any]) -> bool | None:
 _MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorCode, str | None], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), code, words)
     for pattern, code, words in (
+        (r"no space left on device|disk quota exceeded|errno 28\b", ErrorCode.DISK_FULL, None),
         (r"unsupported url", ErrorCode.UNSUPPORTED_URL, None),
         (
             r"geo.?restrict|(not|isn't) available (in|from) your (country|location|region)"

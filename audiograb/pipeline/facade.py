@@ -42,7 +42,7 @@ from audiograb.pipeline.live import LiveHub, LiveSession
 from audiograb.pipeline.messages import Converted, Recorded, StartConversion
 from audiograb.pipeline.metrics import Metrics
 from audiograb.pipeline.models import InstalledModels, installed_models, language_policy
-from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.policy import address_policy, caps_for, download_options
 from audiograb.pipeline.public import UPLOAD_SCHEME
 from audiograb.pipeline.queue import QueueSnapshot, arrival_of, with_priority
 from audiograb.pipeline.runner import JobRunner
@@ -127,7 +127,9 @@ class Audiograb:
         return await self.enqueue(await self.prepare(request, dest=dest))
 
     async def prepare(self, request: JobRequest, *, dest: Path | None = None) -> Job:
-        """The job `submit` would queue, checked (URL, addresses, webhook URL) but not queued."""
+        """The job `submit` would queue, checked (URL, addresses, caps, webhook URL) but not
+        queued."""
+        caps_for(self.settings, request)
         matched = self._registry.match(request.url, playlist=request.playlist)
         policy = address_policy(self.settings)
         await anyio.to_thread.run_sync(netguard.check_url, matched.url, policy)

@@ -25,6 +25,7 @@ from audiograb.config import Settings
 from audiograb.domain import (
     AudiograbError,
     ConversionProgressed,
+    DownloadGapsFound,
     DownloadProgressed,
     ErrorCode,
     Job,
@@ -42,6 +43,8 @@ from audiograb.domain import (
     Transcript,
     TranscriptFormat,
     TranscriptSegmentAdded,
+    describe_gaps,
+    missing_seconds,
     render,
 )
 from audiograb.engines import ffmpeg, ytdlp
@@ -54,7 +57,7 @@ from audiograb.pipeline.messages import (
     StartDownload,
     StartTranscription,
 )
-from audiograb.pipeline.policy import address_policy, download_options
+from audiograb.pipeline.policy import address_policy, caps_for, download_options
 from audiograb.pipeline.public import public_error
 from audiograb.pipeline.retries import RetryPolicy
 from audiograb.pipeline.transcripts import segments_of, transcript_of
@@ -127,6 +130,9 @@ class JobRunner:
         On cancellation the job is marked cancelled (and its work folder removed) only when
         `cancelled_by_user()` says so; a shutdown leaves it as it is, to resume next start.
         None when the lease was lost: the job is no longer this run's to finish.
+        Nothing but cancellation leaves this method: a failed phase fails the job, and a write
+        that fails while recording the end (a full disk) is logged, so whatever runs jobs
+        never crashes because of one.
         """
         run = _Run(job, lease)
         try:
@@ -157,17 +163,19 @@ class JobRunner:
         planned = self._retries.plan(run.job, error) if self._retries is not None else None
         if planned is None:
             return False
-        run.job, event = planned
+        queued, event = planned
         _log.warning(
             "job %s failed [%s], retry %d at %.0f: %s",
-            run.job.id,
+            queued.id,
             error.code.value,
             event.retry,
             event.retry_at,
             error.message,
-            extra={"job_id": run.job.id},
+            extra={"job_id": queued.id},
         )
-        await self.record(event, run.job, run.lease)
+        if not await self._record_end(event, queued, run.lease):
+            return False  # then it fails for good, if even that can be recorded
+        run.job = queued
         return True
 
     async def cancel_claimed(self, job: Job, lease: Lease) -> Job:
@@ -217,6 +225,7 @@ class JobRunner:
             self._workspace.job_dir(job.id),
             media=job.request.media,
             playlist=job.request.playlist,
+            caps=caps_for(self._settings, job.request),
         )
         result: ytdlp.DownloadResult = await self._ask_stage(
             run,
@@ -233,8 +242,18 @@ class JobRunner:
                 preparation=preparation,
             ),
         )
-        run.job = msgspec.structs.replace(job, media=result.media, download_path=str(result.path))
+        run.job = msgspec.structs.replace(
+            job, media=result.media, download_path=str(result.path), gaps=result.gaps
+        )
         await self.record(MediaResolved(job_id=job.id, media=result.media), run.job, run.lease)
+        if result.gaps:
+            _log.warning("job %s: %s", job.id, describe_gaps(result.gaps), extra={"job_id": job.id})
+            missing = missing_seconds(result.gaps)
+            await self.record(
+                DownloadGapsFound(job_id=job.id, gaps=result.gaps, missing=missing),
+                run.job,
+                run.lease,
+            )
 
     async def _convert(self, run: _Run) -> None:
         job = run.job
@@ -312,11 +331,15 @@ class JobRunner:
         output = anyio.Path(job.output_path or "")
         await self._outputs.publish(job)  # before job.completed: then any node can serve it
         run.job = msgspec.structs.replace(job, state=JobState.COMPLETED, error=None)
+        duration = job.media.duration if job.media else None
+        if duration is not None and job.gaps:  # the media's length, less what never came
+            duration = max(0.0, duration - missing_seconds(job.gaps))
         completed = JobCompleted(
             job_id=job.id,
             output_path=str(output),
             size_bytes=(await output.stat()).st_size,
-            duration=job.media.duration if job.media else None,
+            duration=duration,
+            gaps=job.gaps,
         )
         await self.record(completed, run.job, run.lease)
         _log.info("job %s completed: %s", job.id, output, extra={"job_id": job.id})
@@ -361,7 +384,12 @@ class JobRunner:
         return [*folders, *(folder.resolve() for folder in folders)]
 
     async def _end(self, run: _Run, state: JobState, error: AudiograbError | None = None) -> None:
-        """Record a failed or cancelled end and remove the job's work folder."""
+        """Record a failed or cancelled end and remove the job's work folder.
+
+        When the record cannot be written (a full disk), the folder goes first and the record
+        is tried once more: the folder is what frees the room. A lost lease keeps the folder,
+        which the job's new owner is using.
+        """
         job = run.job
         event: JobEvent
         if error is not None:
@@ -378,8 +406,29 @@ class JobRunner:
         else:
             run.job = msgspec.structs.replace(job, state=state)
             event = JobCancelled(job_id=job.id)
-        await self.record(event, run.job, run.lease)
+        if not await self._record_end(event, run.job, run.lease):
+            # A full disk, say: the work folder is what frees the room the record needs.
+            self._workspace.discard(job.id)
+            await self._record_end(event, run.job, run.lease)
         self._workspace.discard(job.id)
+
+    async def _record_end(self, event: JobEvent, job: Job, lease: Lease | None) -> bool:
+        """Record how a run ended; a failed write is logged, not raised (a lost lease is).
+        Whether it was stored."""
+        try:
+            await self.record(event, job, lease)
+        except LeaseLost:
+            raise
+        except Exception as error:
+            _log.error(
+                "job %s: cannot record %s: %s",
+                job.id,
+                event.__struct_config__.tag,
+                error,
+                extra={"job_id": job.id},
+            )
+            return False
+        return True
 
 
 class _Run:

@@ -86,7 +86,7 @@ class Downloader(StageActor[StartDownload, ytdlp.DownloadResult]):
         )
         media = resolving.merge_media(result.media, resolved)
         prep.fetch_cover(media, options.work_dir)
-        return ytdlp.DownloadResult(path=result.path, media=media)
+        return msgspec.structs.replace(result, media=media)
 
 
 def _titled_by_its_tags(result: ytdlp.DownloadResult) -> ytdlp.DownloadResult:

@@ -25,6 +25,7 @@ from audiograb.pipeline import open_audiograb
 from audiograb.server.bot_beside import bot_beside
 from audiograb.server.head import HeadAsGet
 from audiograb.server.limits import HeaderLimits
+from audiograb.server.memory import trim_heap_periodically
 from audiograb.server.probes import engine_probes
 from audiograb.web import web_routes
 
@@ -138,9 +139,11 @@ def api_server(app: Litestar, settings: Settings, *, log_level: str = "info") ->
 
 
 async def run_until_signalled(server: ApiServer, sock: socket.socket) -> None:
-    """Serve until SIGINT or SIGTERM (a second one stops without waiting for requests)."""
+    """Serve until SIGINT or SIGTERM (a second one stops without waiting for requests),
+    handing freed heap memory back to the system now and then meanwhile."""
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_exit_on_signal, server)
+        tasks.start_soon(trim_heap_periodically)
         await server.serve(sockets=[sock])
         tasks.cancel_scope.cancel()
 

@@ -46,4 +46,9 @@ class Connection(Protocol):
 
     def execute(self, sql: str, parameters: Any = ..., /) -> Result: ...
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open: a failed one may have been ended by the database."""
+        ...
+
     async def close(self) -> None: ...

@@ -270,6 +270,11 @@ class PgConnection:
         await cursor.execute(translate(sql), bound or None)
         return PgCursor(cursor)
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the server holds a transaction open on this connection."""
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     async def close(self) -> None:
         await self.raw.close()
 

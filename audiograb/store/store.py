@@ -5,6 +5,10 @@ aiosqlite runs one statement at a time, but a transaction spans several awaits, 
 each store call whole: no caller's statement can land inside another caller's transaction.
 Write transactions are shielded from cancellation once they hold the lock, so a recorded state
 change is never half-written and a caller cancelled mid-write still leaves a consistent file.
+
+A write the disk has no room for raises `disk_full` and leaves the connection usable: SQLite
+has already rolled such a transaction back itself, so the store does not try to again (that
+second rollback, "no transaction is active", used to hide the real error from the caller).
 """
 
 import os
@@ -12,7 +16,8 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -422,22 +427,39 @@ class JobStore:
     async def _execute(self, sql: str, params: tuple[Any, ...]) -> int:
         """Run one write statement (atomic on its own in autocommit mode); rows changed."""
         async with self._lock:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), _disk_full_as_error():
                 cursor = await self._conn.execute(sql, params)
         return cursor.rowcount
 
     async def _transaction(self, body: Callable[[Connection], Awaitable[T]]) -> T:
-        """Run `await body(conn)` inside `BEGIN IMMEDIATE` … `COMMIT`, shielded, under the lock."""
+        """Run `await body(conn)` inside `BEGIN IMMEDIATE` … `COMMIT`, shielded, under the lock.
+
+        On an error the transaction is rolled back, unless the database ended it already
+        (SQLite does so itself on a full disk), and the original error is raised.
+        """
         async with self._lock:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), _disk_full_as_error():
                 await self._conn.execute(self.dialect.begin)
                 try:
                     result = await body(self._conn)
                     await self._conn.execute("COMMIT")
                 except Exception:
-                    await self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
                     raise
         return result
+
+
+@contextmanager
+def _disk_full_as_error() -> Iterator[None]:
+    """Turn SQLite's "database or disk is full" into `disk_full`, which the faces explain."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_FULL:
+            raise
+        message = f"cannot write the job database: {error}"
+        raise AudiograbError(ErrorCode.DISK_FULL, message) from error
 
 
 _NEXT_SEQ = "SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = ?"

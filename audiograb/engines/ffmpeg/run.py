@@ -47,7 +47,8 @@ def convert(
 
     `duration` (seconds of the source) turns progress into a percentage. Setting `cancel`
     stops FFmpeg within about `_CANCEL_POLL_SECONDS` and raises `cancelled`; a failing FFmpeg
-    raises `conversion_failed` with the end of its error output. Either way no partial file
+    raises `conversion_failed` with the end of its error output (`disk_full` when it ran out
+    of room to write). Either way no partial file
     stays behind and the FFmpeg process has been reaped.
     """
     partial = dest.with_name(f".{dest.name}.part")
@@ -67,9 +68,11 @@ def convert(
             if cancel.is_set():
                 raise AudiograbError(ErrorCode.CANCELLED, "the conversion was cancelled")
             if returncode != 0:
+                tail = _tail(stderr)
+                full = "No space left on device" in tail
                 raise AudiograbError(
-                    ErrorCode.CONVERSION_FAILED,
-                    f"FFmpeg failed (exit {returncode}) converting {source.name}: " + _tail(stderr),
+                    ErrorCode.DISK_FULL if full else ErrorCode.CONVERSION_FAILED,
+                    f"FFmpeg failed (exit {returncode}) converting {source.name}: {tail}",
                 )
         os.replace(partial, dest)
         done = True

@@ -11,13 +11,14 @@ from yt_dlp.networking.common import Response
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
 
-from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, MediaKind
+from audiograb.domain import AudiograbError, DownloadProgress, ErrorCode, Gap, MediaKind
 from audiograb.engines.netguard import AddressPolicy
 from audiograb.engines.ytdlp import (
     DownloadOptions,
     build_params,
     download,
     extract_info,
+    hls_gaps,
     map_error,
     media_info_from,
 )
@@ -371,6 +372,10 @@ MAPPINGS: list[tuple[Exception, ErrorCode]] = [
     (ConnectionResetError(), ErrorCode.NETWORK),
     (ExtractorError("Requested format is not available"), ErrorCode.DOWNLOAD_FAILED),
     (ValueError("something odd"), ErrorCode.DOWNLOAD_FAILED),
+    (
+        DownloadError("unable to write data: [Errno 28] No space left on device"),
+        ErrorCode.DISK_FULL,
+    ),
 ]
 
 
@@ -421,3 +426,17 @@ def test_media_info_from_a_yt_dlp_info_dict() -> None:
     assert info.extractor == "Example"
     assert info.filesize == 1234
     assert info.is_live is False
+
+
+def test_hls_gaps_count_the_init_section_and_merge_neighbours() -> None:
+    playlist = "\n".join(
+        [
+            "#EXTM3U",
+            '#EXT-X-MAP:URI="init.mp4"',
+            *(f"#EXTINF:2.5,\nseg{i}.m4s" for i in range(6)),
+            "#EXT-X-ENDLIST",
+        ]
+    )
+    # Fragment 1 is the init section, so segments 1, 2 and 4 are fragments 3, 4 and 6.
+    assert hls_gaps(playlist, {3, 4, 6}) == (Gap(start=2.5, end=7.5), Gap(start=10.0, end=12.5))
+    assert hls_gaps(playlist, set()) == ()
