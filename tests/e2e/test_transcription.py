@@ -182,7 +182,7 @@ async def test_a_crashed_transcription_resumes_from_its_checkpoint(
 
     async with open_store(settings.database_path) as store:
         before = [recorded.event for recorded in await store.events_after(job_id)]
-    async with open_audiograb(settings) as ag:
+    async with open_audiograb(settings, serve=True) as ag:  # takes over the dead child's job
         with anyio.fail_after(120):
             done = await ag.wait(job_id)
         async with ag.subscribe(job_id) as events:
