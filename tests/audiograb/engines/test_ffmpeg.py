@@ -3,6 +3,7 @@
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -87,17 +88,25 @@ def run(
     return dest, plan
 
 
-def child_processes() -> list[str]:
-    """States of this process's live or zombie children (Linux /proc)."""
-    states = []
+def _children() -> dict[int, str]:
+    """This process's live or zombie children (Linux /proc), by pid, with their states."""
+    children = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == os.getpid():
-            states.append(fields[0])
-    return states
+            children[int(stat.parent.name)] = fields[0]
+    return children
+
+
+@pytest.fixture
+def child_processes() -> Callable[[], list[str]]:
+    """States of the children this test started: the session's servers (PostgreSQL, S3),
+    started by earlier tests, are children of this process too and do not count."""
+    before = set(_children())
+    return lambda: [state for pid, state in _children().items() if pid not in before]
 
 
 # --- probe -------------------------------------------------------------------------------
@@ -538,7 +547,9 @@ def test_progress_rises_to_100_percent(library: MediaLibrary, tmp_path: Path) ->
     assert probe(dest).duration == pytest.approx(4.0, abs=0.5)
 
 
-def test_cancel_stops_ffmpeg_promptly_and_cleans_up(library: MediaLibrary, tmp_path: Path) -> None:
+def test_cancel_stops_ffmpeg_promptly_and_cleans_up(
+    library: MediaLibrary, tmp_path: Path, child_processes: Callable[[], list[str]]
+) -> None:
     source = library.tone("flac", seconds=60.0)
     cancel = threading.Event()
     dest = tmp_path / "out.mp3"
@@ -570,7 +581,7 @@ def test_cancel_set_before_start_raises_cancelled(library: MediaLibrary, tmp_pat
 
 
 def test_failing_ffmpeg_is_conversion_failed_with_its_error(
-    library: MediaLibrary, tmp_path: Path
+    library: MediaLibrary, tmp_path: Path, child_processes: Callable[[], list[str]]
 ) -> None:
     source = library.tone("wav")
     broken = msgspec.structs.replace(
@@ -594,7 +605,9 @@ def test_text_file_input_is_conversion_failed(library: MediaLibrary, tmp_path: P
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.m4a"]
 
 
-def test_callback_errors_stop_ffmpeg_and_propagate(library: MediaLibrary, tmp_path: Path) -> None:
+def test_callback_errors_stop_ffmpeg_and_propagate(
+    library: MediaLibrary, tmp_path: Path, child_processes: Callable[[], list[str]]
+) -> None:
     source = library.tone("flac", seconds=60.0)
 
     def explode(_: ConversionProgress) -> None:
