@@ -80,17 +80,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
+def server_env(work: Path, concurrent_jobs: int) -> dict[str, str]:
+    """The environment of a benchmarked `serve`: folders in `work`, loopback media allowed,
+    one API key, no rate limit."""
+    return {
         **os.environ,
         "AUDIOGRAB_DATA_DIR": str(work / "data"),
         "AUDIOGRAB_OUTPUT_DIR": str(work / "out"),
         "AUDIOGRAB_ALLOW_PRIVATE_NETWORKS": "true",
         "AUDIOGRAB_API_KEYS": KEY,
         "AUDIOGRAB_RATE_LIMIT_PER_MINUTE": "0",
-        "AUDIOGRAB_MAX_CONCURRENT_JOBS": str(JOBS),
+        "AUDIOGRAB_MAX_CONCURRENT_JOBS": str(concurrent_jobs),
         "AUDIOGRAB_PROGRESS_INTERVAL": "0.1",
     }
+
+
+def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
+    env = server_env(work, JOBS)
     command = [str(Path(sys.executable).parent / "audiograb"), "serve", "--port", str(port)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

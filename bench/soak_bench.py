@@ -40,7 +40,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from bench.api_bench import KEY, free_port, rss_bytes, submit, until_healthy
+from bench.api_bench import KEY, free_port, rss_bytes, server_env, submit, until_healthy
 from tests.e2e.api_support import read_frames
 from tests.media import make_tone
 from tests.mediaserver import media_server
@@ -85,14 +85,7 @@ def serve_traced() -> None:
 
 def start_server(work: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
-        "AUDIOGRAB_DATA_DIR": str(work / "data"),
-        "AUDIOGRAB_OUTPUT_DIR": str(work / "out"),
-        "AUDIOGRAB_ALLOW_PRIVATE_NETWORKS": "true",
-        "AUDIOGRAB_API_KEYS": KEY,
-        "AUDIOGRAB_RATE_LIMIT_PER_MINUTE": "0",
-        "AUDIOGRAB_MAX_CONCURRENT_JOBS": str(CONCURRENT_JOBS),
-        "AUDIOGRAB_PROGRESS_INTERVAL": "0.1",
+        **server_env(work, CONCURRENT_JOBS),
         "AUDIOGRAB_MIN_FREE_DISK_MB": "0",
         SNAPSHOT_ENV: str(work / "snapshots"),
     }
