@@ -119,8 +119,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Where named models are looked up first and packaged ones (the `multilingual` extra's
     `base`) are reassembled; defaults to `<data_dir>/models`."""
 
-    whisper_batch_size: PositiveCount = 4
-    """VAD-cut chunks whisper decodes at once in long files: 4 measured best on 2 CPU cores
+    whisper_batch_size: PositiveCount = 8
+    """VAD-cut chunks whisper decodes at once in long files: 8 measured on 2 idle CPU cores
     (docs/transcription.md); more helps on a GPU; 1: faster-whisper's sequential loop."""
 
     whisper_batch_from: Seconds = 60.0
