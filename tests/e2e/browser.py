@@ -8,7 +8,6 @@ Without Chromium the tests skip, except under CI=true, where they fail.
 
 import itertools
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
 from anyio.abc import ByteReceiveStream
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -26,6 +24,7 @@ from audiograb.config import Settings
 from audiograb.pipeline import open_audiograb
 from audiograb.server.http import api_server, bind_socket
 from audiograb.web import web_routes
+from tests.servers import unavailable
 
 __all__ = ["CHROMIUM", "DevTools", "chromium", "needs_chromium", "serving"]
 
@@ -36,10 +35,7 @@ def needs_chromium() -> None:
     """Skip without Chromium; under CI=true a missing Chromium is a failure."""
     if CHROMIUM is not None:
         return
-    message = "needs Debian's chromium (apt-get install -y chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable("needs Debian's chromium (apt-get install -y chromium)")
 
 
 @asynccontextmanager
